@@ -1,0 +1,3 @@
+"""Careline: an open-source hospital contact center."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from careline.cli import main
+
+main()

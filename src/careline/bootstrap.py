@@ -1,0 +1,37 @@
+"""The one place that plugs real adapters together for a running Careline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from careline.config import Settings
+from careline.db.engine import make_engine
+from careline.db.uow import UnitOfWork
+from careline.kit.clock import Clock
+
+
+@dataclass
+class Careline:
+    """What a process needs: settings, the database engine, the clock."""
+
+    settings: Settings
+    engine: AsyncEngine
+    clock: Clock
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Careline:
+    """Create the data directory and the engine for ``settings``."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Careline(
+        settings=settings,
+        engine=make_engine(settings.resolved_database_url),
+        clock=clock or Clock(),
+    )

@@ -1,0 +1,125 @@
+"""One typed settings object for the whole process.
+
+Sources, highest first: CLI options (passed as overrides), ``CARELINE_*`` environment
+variables, ``careline.toml`` (in the working directory or ``CARELINE_CONFIG``), defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Language = Literal["zh-CN", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
+
+
+class SettingsError(Exception):
+    """A setting has an invalid value; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CARELINE_",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8000, ge=1, le=65535)
+    sip_host: str = "127.0.0.1"
+    sip_port: int = Field(5060, ge=1, le=65535)
+    rtp_port_min: int = Field(20000, ge=1024, le=65535)
+    rtp_port_max: int = Field(29999, ge=1024, le=65535)
+    timezone: str = "Asia/Shanghai"
+    language: Language = "zh-CN"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    secret_key: str = ""
+    public_url: str = ""
+
+    staff_lockout_attempts: int = Field(5, ge=1)
+    staff_lockout_minutes: int = Field(15, ge=1)
+    staff_session_hours: int = Field(12, ge=1)
+
+    trunk_host: str = ""
+    trunk_port: int = Field(5060, ge=1, le=65535)
+    trunk_username: str = ""
+    trunk_password: str = ""
+    trunk_caller_id: str = ""
+
+    max_calls: int = Field(2000, ge=1)
+    max_call_seconds: int = Field(3600, ge=10)
+    rtp_timeout_seconds: int = Field(30, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("CARELINE_CONFIG", "careline.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'careline.db').resolve()}"
+
+    @property
+    def trunk_configured(self) -> bool:
+        return bool(self.trunk_host)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from overrides, environment and careline.toml, or raise SettingsError."""
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        settings = Settings(**clean)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        raise SettingsError(
+            f"invalid setting CARELINE_{field.upper()}: {first['msg']} (got {first.get('input')!r})"
+        ) from None
+    if settings.rtp_port_min >= settings.rtp_port_max:
+        raise SettingsError("invalid setting CARELINE_RTP_PORT_MIN: must be below RTP_PORT_MAX")
+    return settings

@@ -1,0 +1,1 @@
+"""Database plumbing: one MetaData, engines, the unit of work and Alembic migrations."""

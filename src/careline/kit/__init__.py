@@ -1,0 +1,1 @@
+"""Small building blocks shared by every context: errors, clock, money, text."""

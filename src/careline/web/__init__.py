@@ -1,0 +1,1 @@
+"""The web face of Careline: REST API, portal, staff pages."""
