@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from careline.kit.errors import PermissionDenied
 from careline.staff import service
-from careline.staff.model import Role, StaffError, StaffMember
+from careline.staff.model import InvalidStaffInput, Role, StaffError, StaffMember
 from careline.staff.repository import AuditRepository
 from careline.staff.schemas import (
     SignInRequest,
@@ -192,6 +192,38 @@ async def staff_add_page(
             "form": {"username": username, "display_name": display_name, "roles": roles},
         }
         return render(request, "staff/list.html", context, status_code=exc.status_code)
+    return RedirectResponse("/admin/staff", status_code=303)
+
+
+@pages.get("/admin/staff/{staff_id}", response_class=HTMLResponse)
+async def staff_edit_page(request: Request, staff_id: int, uow: Uow, _admin: Admin) -> HTMLResponse:
+    member = await service.get_staff(uow, staff_id=staff_id)
+    return render(request, "staff/edit.html", {"member": member, "roles": list(Role)})
+
+
+@pages.post("/admin/staff/{staff_id}", response_class=HTMLResponse)
+async def staff_edit_submit(
+    request: Request,
+    staff_id: int,
+    uow: Uow,
+    admin: Admin,
+    display_name: Annotated[str, Form(max_length=64)],
+    roles: Annotated[list[Role], Form()] = [],  # noqa: B006 - FastAPI copies defaults
+    active: Annotated[bool, Form()] = False,
+    new_password: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    try:
+        if staff_id == admin.id and (not active or Role.ADMIN not in roles):
+            raise InvalidStaffInput("You cannot remove your own admin role or deactivate yourself.")
+        await service.update_staff(
+            uow, staff_id=staff_id, display_name=display_name, roles=frozenset(roles), active=active
+        )
+        if new_password:
+            await service.reset_password(uow, staff_id=staff_id, password=new_password)
+    except StaffError as exc:
+        member = await service.get_staff(uow, staff_id=staff_id)
+        context = {"member": member, "roles": list(Role), "error": exc.message}
+        return render(request, "staff/edit.html", context, status_code=exc.status_code)
     return RedirectResponse("/admin/staff", status_code=303)
 
 

@@ -113,3 +113,42 @@ async def test_healthz_and_metrics(client: httpx.AsyncClient) -> None:
     assert 'careline_http_requests_total{method="GET",route="/staff/sign-in",status="200"}' in (
         metrics.text
     )
+
+
+@pytest.mark.asyncio
+async def test_admin_deactivates_an_account_and_it_can_no_longer_sign_in(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await make_staff(engine, "admin.one", Role.ADMIN)
+    agent = await make_staff(engine, "agent.two", Role.AGENT)
+    await _sign_in(client, "admin.one", PASSWORD)
+    page = await client.get(f"/admin/staff/{agent.id}")
+    saved = await client.post(
+        f"/admin/staff/{agent.id}",
+        data={"display_name": "Agent Two", "roles": ["agent"], "csrf_token": _csrf(page.text)},
+    )
+    assert saved.status_code == 303
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://careline.test")
+    refused = await _sign_in(other, "agent.two", PASSWORD)
+    assert refused.status_code == 401
+
+
+@pytest.mark.asyncio
+async def test_admin_cannot_lock_themselves_out(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    admin = await make_staff(engine, "admin.one", Role.ADMIN)
+    await _sign_in(client, "admin.one", PASSWORD)
+    page = await client.get(f"/admin/staff/{admin.id}")
+    refused = await client.post(
+        f"/admin/staff/{admin.id}",
+        data={
+            "display_name": "Admin",
+            "roles": ["agent"],
+            "active": "true",
+            "csrf_token": _csrf(page.text),
+        },
+    )
+    assert refused.status_code == 422
+    assert "不能移除自己的管理员角色" in refused.text
+    assert (await client.get("/admin/staff")).status_code == 200
