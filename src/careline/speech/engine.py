@@ -1,0 +1,85 @@
+"""The speech-engine port and its espeak-ng adapter (a subprocess per render, bounded).
+
+espeak-ng is run as ``espeak-ng -v VOICE -s RATE -b 1 --stdout`` with the text on stdin
+(UTF-8), so no text is ever parsed as an option and long texts do not meet argv limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from careline.speech.errors import SynthesisFailed
+
+log = structlog.get_logger(__name__)
+
+
+class SpeechEngine:
+    """Port: turn text into WAV bytes with a named voice."""
+
+    async def version(self) -> str:
+        """Return a string naming the engine and its version (part of the cache key)."""
+        raise NotImplementedError
+
+    async def synthesize(self, text: str, *, voice: str, rate: int) -> bytes:
+        """Return a WAV file speaking the text; rate is in words per minute."""
+        raise NotImplementedError
+
+
+class EspeakEngine(SpeechEngine):
+    """espeak-ng run in a subprocess, at most ``max_concurrency`` at a time."""
+
+    def __init__(
+        self, binary: str = "espeak-ng", *, max_concurrency: int = 2, timeout: float = 20.0
+    ) -> None:
+        self.binary = binary
+        self.timeout = timeout
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._version: str | None = None
+
+    async def _run(self, *arguments: str, stdin: bytes = b"") -> bytes:
+        try:
+            process = await asyncio.create_subprocess_exec(
+                self.binary,
+                *arguments,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        except OSError as error:
+            raise SynthesisFailed(f"cannot run {self.binary}: {error}") from error
+        try:
+            stdout, stderr = await asyncio.wait_for(process.communicate(stdin), self.timeout)
+        except BaseException:
+            # Timeout or cancellation: never leave the child behind.
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+            raise
+        if process.returncode != 0:
+            message = stderr.decode("utf-8", "replace").strip()
+            raise SynthesisFailed(f"{self.binary} exited with {process.returncode}: {message}")
+        return stdout
+
+    async def version(self) -> str:
+        if self._version is None:
+            async with self._slots:
+                output = await self._run("--version")
+            # "eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/..." -> "espeak-ng 1.51"
+            banner = output.decode("utf-8", "replace").split("Data at:")[0]
+            self._version = "espeak-ng " + banner.rsplit(":", 1)[-1].strip()
+        return self._version
+
+    async def synthesize(self, text: str, *, voice: str, rate: int) -> bytes:
+        async with self._slots:
+            try:
+                wav = await self._run(
+                    "-v", voice, "-s", str(rate), "-b", "1", "--stdout", stdin=text.encode()
+                )
+            except TimeoutError:
+                raise SynthesisFailed(f"{self.binary} took longer than {self.timeout} s") from None
+        if len(wav) <= 44:
+            raise SynthesisFailed(f"{self.binary} produced no audio for voice {voice}")
+        return wav
