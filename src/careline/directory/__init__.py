@@ -1,0 +1,1 @@
+"""The hospital's public directory: profile, departments, doctors, clinics, drugs, documents."""
