@@ -1,0 +1,1 @@
+"""Notification channels: SMS, email and fax ports with their real adapters."""

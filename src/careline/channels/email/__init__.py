@@ -1,0 +1,1 @@
+"""Email adapters: SMTP out, SMTP in, IMAP polling and MIME parsing."""
