@@ -33,7 +33,7 @@ def pg_server() -> Iterator[str]:
         yield url
 
 
-async def _fresh_pg_database(server_url: str) -> str:
+async def fresh_pg_database(server_url: str) -> str:
     name = f"careline_test_{next(_db_numbers)}"
     admin = make_engine(f"{server_url}/postgres")
     async with admin.connect() as conn:
@@ -55,7 +55,7 @@ async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 @pytest_asyncio.fixture
 async def pg_engine(pg_server: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(await _fresh_pg_database(pg_server))
+    engine = make_engine(await fresh_pg_database(pg_server))
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
     yield engine
@@ -68,7 +68,7 @@ async def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'careline.db'}"
     else:
-        url = await _fresh_pg_database(request.getfixturevalue("pg_server"))
+        url = await fresh_pg_database(request.getfixturevalue("pg_server"))
     engine = make_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)

@@ -168,10 +168,20 @@ def patients_import(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Import patients from a CSV file; bad rows are reported, good rows kept."""
+    from rich.progress import Progress
+
     from careline.seed import import_patients_csv
 
     settings = settings_from(data_dir=data_dir, database_url=database_url)
-    report = run(lambda: import_patients_csv(settings, file))
+    with file.open("rb") as handle:
+        total = max(sum(1 for _ in handle) - 1, 0)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("importing", total=total)
+        report = run(
+            lambda: import_patients_csv(
+                settings, file, progress=lambda done: bar.update(task, completed=done.rows)
+            )
+        )
     for line in report.problems:
         typer.echo(line, err=True)
     typer.echo(report.summary)
