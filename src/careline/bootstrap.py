@@ -33,5 +33,5 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Careline:
     return Careline(
         settings=settings,
         engine=make_engine(settings.resolved_database_url),
-        clock=clock or Clock(),
+        clock=clock or Clock(settings.zone),
     )

@@ -35,3 +35,8 @@ async def access_history(
 ) -> list[dict[str, Any]]:
     """Return the audit rows about one record, newest first."""
     return await AuditRepository(conn).for_subject(subject, str(subject_id))
+
+
+async def recent_access(conn: AsyncConnection, *, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Return audit rows newest first, a page at a time."""
+    return await AuditRepository(conn).recent(limit=limit, offset=offset)

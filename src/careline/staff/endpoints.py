@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from careline.kit.errors import PermissionDenied
 from careline.staff import service
+from careline.staff.audit import recent_access
 from careline.staff.model import InvalidStaffInput, Role, StaffError, StaffMember
-from careline.staff.repository import AuditRepository
 from careline.staff.schemas import (
     SignInRequest,
     SignInResponse,
@@ -235,7 +235,7 @@ async def audit_page(
     page: int = 1,
 ) -> HTMLResponse:
     page = max(page, 1)
-    rows = await AuditRepository(uow.connection).recent(limit=100, offset=(page - 1) * 100)
+    rows = await recent_access(uow.connection, limit=100, offset=(page - 1) * 100)
     return render(request, "staff/audit.html", {"rows": rows, "page": page})
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import time
 from typing import Any
 
@@ -45,11 +44,9 @@ def create_app(settings: Settings, engine: AsyncEngine, *, clock: Clock | None =
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.clock = clock or Clock()
+    app.state.clock = clock or Clock(settings.zone)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for name in CONTEXTS:
-        if importlib.util.find_spec(f"careline.{name}.endpoints") is None:
-            continue
         module = importlib.import_module(f"careline.{name}.endpoints")
         for router_name in ("api", "pages"):
             router = getattr(module, router_name, None)

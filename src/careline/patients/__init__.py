@@ -1,0 +1,1 @@
+"""Patients: registration, pinyin/phone/ID search, duplicates and merges, CSV import."""
