@@ -20,7 +20,7 @@ def alembic_config(url: str = "") -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Bring the database at ``engine`` up to ``revision``."""
 
     def run(connection: Connection) -> None:

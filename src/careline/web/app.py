@@ -26,7 +26,7 @@ from careline.web.paths import STATIC
 log = structlog.get_logger(__name__)
 
 # Contexts whose endpoints module exposes ``api`` and/or ``pages`` routers.
-CONTEXTS = ("staff", "directory", "patients")
+CONTEXTS = ("staff", "directory", "patients", "membership", "scheduling", "complaints")
 
 REQUESTS = Counter("careline_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("careline_http_request_seconds", "HTTP request latency", ["route"])

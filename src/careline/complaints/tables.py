@@ -1,0 +1,3 @@
+"""Tables of the complaints context."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the membership context."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the scheduling context."""
+
+from __future__ import annotations
