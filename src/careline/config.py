@@ -62,6 +62,55 @@ class Settings(BaseSettings):
     max_call_seconds: int = Field(3600, ge=10)
     rtp_timeout_seconds: int = Field(30, ge=1)
 
+    # Notification channels (see docs/channels.md). Empty host: channel not configured.
+    sms_provider: Literal["", "smpp", "cmpp", "tencent"] = ""
+    sms_rate_per_second: float = Field(10.0, gt=0)
+    sms_burst: int = Field(20, ge=1)
+    smpp_host: str = ""
+    smpp_port: int = Field(2775, ge=1, le=65535)
+    smpp_system_id: str = ""
+    smpp_password: str = ""
+    smpp_source_addr: str = ""
+    cmpp_host: str = ""
+    cmpp_port: int = Field(7890, ge=1, le=65535)
+    cmpp_sp_id: str = ""
+    cmpp_shared_secret: str = ""
+    cmpp_src_id: str = ""
+    cmpp_service_id: str = ""
+    tencent_sms_secret_id: str = ""
+    tencent_sms_secret_key: str = ""
+    tencent_sms_sdk_app_id: str = ""
+    tencent_sms_sign_name: str = ""
+    tencent_sms_template_ids: dict[str, str] = Field(default_factory=dict)
+    tencent_sms_region: str = "ap-guangzhou"
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com"
+    smtp_host: str = ""
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_implicit_tls: bool = False
+    smtp_sender: str = "careline@hospital.example"
+    smtp_sender_name: str = ""
+    smtp_receiver_host: str = ""
+    smtp_receiver_port: int = Field(2525, ge=1, le=65535)
+    smtp_receiver_domains: list[str] = Field(default_factory=list)
+    imap_host: str = ""
+    imap_port: int = Field(143, ge=1, le=65535)
+    imap_username: str = ""
+    imap_password: str = ""
+    imap_mailbox: str = "INBOX"
+    imap_tls: bool = False
+    imap_poll_seconds: float = Field(60.0, ge=1)
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    fax_method: Literal["", "hylafax", "email"] = ""
+    hylafax_host: str = "localhost"
+    hylafax_port: int = Field(4559, ge=1, le=65535)
+    hylafax_user: str = ""
+    fax_gateway_domain: str = ""
+    fax_font: str = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+    channel_interval_seconds: float = Field(2.0, gt=0)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

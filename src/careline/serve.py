@@ -8,6 +8,7 @@ import structlog
 import uvicorn
 
 from careline.bootstrap import bootstrap
+from careline.channels.runtime import ChannelsRuntime
 from careline.config import Settings
 from careline.web.app import create_app
 
@@ -27,6 +28,8 @@ async def serve_forever(settings: Settings, *, voice: bool = True) -> None:
         lifespan="on",
     )
     server = uvicorn.Server(config)
+    channels = ChannelsRuntime(settings, careline.uow, careline.clock)
+    await channels.start()
     phone = None
     if voice:
         from careline.telephony.runtime import start_phone_line
@@ -39,6 +42,7 @@ async def serve_forever(settings: Settings, *, voice: bool = True) -> None:
     try:
         await server.serve()
     finally:
+        await channels.stop()
         if phone is not None:
             with contextlib.suppress(Exception):
                 await phone.stop()

@@ -260,6 +260,13 @@ class ChannelRepository:
         ).first()
         return None if row is None else dict(row._mapping)
 
+    async def recent_inbound_emails(self, *, limit: int) -> list[dict[str, Any]]:
+        """Return stored emails' columns, newest first."""
+        rows = await self.conn.execute(
+            sa.select(t.inbound_emails).order_by(t.inbound_emails.c.id.desc()).limit(limit)
+        )
+        return [dict(row._mapping) for row in rows]
+
     async def inbound_attachments(self, email_id: int) -> list[ReceivedAttachment]:
         """Return a stored email's attachments in order."""
         a = t.inbound_email_attachments

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import structlog
 
@@ -149,6 +150,11 @@ class DeliveryRound:
     retrying: int = 0
     failed: int = 0
     rate_limited: bool = False
+
+
+async def list_inbound_emails(uow: UnitOfWork, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Return received emails, newest first (for review pages)."""
+    return await ChannelRepository(uow.connection).recent_inbound_emails(limit=limit)
 
 
 async def deliver_due_messages(
