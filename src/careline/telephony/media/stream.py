@@ -1,0 +1,271 @@
+"""The asyncio face of one call leg's media: futures over a ``StreamCore``, two sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from careline.telephony.media.core import StreamCore
+from careline.telephony.media.events import (
+    DigitReceived,
+    PlaybackFinished,
+    RecordingFinished,
+    StreamClosed,
+)
+from careline.telephony.media.g711 import Codec
+from careline.telephony.media.prompt import SAMPLE_RATE, Prompt, RecordingResult, write_wav
+from careline.telephony.media.reports import Addr
+
+if TYPE_CHECKING:
+    from careline.telephony.media.engine import MediaEngine
+
+
+class RtpProtocol(asyncio.DatagramProtocol):
+    """Hand RTP datagrams to the core; relay what it returns to the bridged leg."""
+
+    def __init__(self, stream: MediaStream, now: Callable[[], float]) -> None:
+        self._stream = stream
+        self._core = stream.core
+        self._now = now
+
+    def datagram_received(self, data: bytes, addr: Addr) -> None:
+        relayed = self._core.receive_rtp(data, addr, self._now())
+        if relayed is not None:
+            self._stream.relay_out(relayed)
+
+    def error_received(self, exc: Exception) -> None:
+        """Ignore ICMP errors: a remote that is not listening yet is normal for UDP."""
+
+
+class RtcpProtocol(asyncio.DatagramProtocol):
+    """Hand RTCP datagrams to the core."""
+
+    def __init__(self, core: StreamCore, now: Callable[[], float]) -> None:
+        self._core = core
+        self._now = now
+
+    def datagram_received(self, data: bytes, addr: Addr) -> None:
+        self._core.receive_rtcp(data, addr, self._now())
+
+    def error_received(self, exc: Exception) -> None:
+        """Ignore ICMP errors, as for RTP."""
+
+
+class MediaStream:
+    """One call leg's RTP stream; sending happens in the engine's shared tick."""
+
+    def __init__(self, engine: MediaEngine, core: StreamCore, host: str, port: int) -> None:
+        self.local_host = host
+        self.local_port = port
+        self.core = core
+        self._engine = engine
+        self.rtp_transport: asyncio.DatagramTransport | None = None
+        self.rtcp_transport: asyncio.DatagramTransport | None = None
+        self.peer: MediaStream | None = None
+        self._digits: deque[str] = deque()
+        self._digit_waiter: asyncio.Future[str | None] | None = None
+        self._plays: dict[int, asyncio.Future[str | None]] = {}
+        self._recording: asyncio.Future[RecordingFinished] | None = None
+        self._closed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    def __repr__(self) -> str:
+        return f"<MediaStream {self.local_host}:{self.local_port}>"
+
+    # -- the contract used by the SIP side and the call API -----------------------
+
+    def configure(
+        self,
+        *,
+        remote: tuple[str, int],
+        codec: Codec,
+        payload_type: int,
+        dtmf_payload_type: int | None,
+    ) -> None:
+        """Apply the negotiated SDP (remote address, codec, telephone-event type)."""
+        self.core.configure(
+            remote=remote,
+            codec=codec,
+            payload_type=payload_type,
+            dtmf_payload_type=dtmf_payload_type,
+        )
+
+    def hold(self, on: bool) -> None:
+        """Stop sending (and suspend the RTP timeout) or resume."""
+        self.core.set_hold(on)
+
+    async def play(self, prompt: Prompt, *, barge_in: bool = True) -> str | None:
+        """Play a prompt; return the key that interrupted it, or None when it played out."""
+        if self.core.closed_reason is not None:
+            return None
+        if barge_in and self._digits:
+            return self._digits.popleft()  # type-ahead: the caller already answered
+        token = self.core.start_playback(prompt.encoded(self._codec()), barge_in=barge_in)
+        waiter: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._plays[token] = waiter
+        self.dispatch()
+        try:
+            return await waiter
+        finally:
+            if self._plays.pop(token, None) is not None:
+                self.core.stop_playback(token)  # cancelled: stop the audio too
+
+    def start_music(self, prompt: Prompt) -> None:
+        """Loop a prompt (hold music, queue music) whenever nothing else plays."""
+        self.core.start_music(prompt.encoded(self._codec()))
+
+    def stop_music(self) -> None:
+        """Stop the loop; comfort noise fills the gaps again."""
+        self.core.stop_music()
+
+    async def next_digit(self, timeout: float | None) -> str | None:
+        """Return the next key pressed, or None on timeout or when the stream closes."""
+        if self._digits:
+            return self._digits.popleft()
+        if self._closed.done():
+            return None
+        waiter: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._digit_waiter = waiter
+        try:
+            async with asyncio.timeout(timeout):
+                return await waiter
+        except TimeoutError:
+            return None
+        finally:
+            if self._digit_waiter is waiter:
+                self._digit_waiter = None
+
+    def flush_digits(self) -> None:
+        """Forget keys pressed so far."""
+        self._digits.clear()
+
+    async def record(
+        self,
+        path: Path,
+        *,
+        max_seconds: float,
+        silence_seconds: float = 5.0,
+        stop_digits: str = "#",
+    ) -> RecordingResult:
+        """Record the remote's audio to an 8 kHz 16-bit mono WAV file."""
+        if self.core.closed_reason is not None:
+            finished = RecordingFinished("hangup", Prompt.silence(0).pcm)
+        else:
+            self.core.start_recording(
+                max_seconds=max_seconds, silence_seconds=silence_seconds, stop_digits=stop_digits
+            )
+            waiter: asyncio.Future[RecordingFinished] = asyncio.get_running_loop().create_future()
+            self._recording = waiter
+            try:
+                finished = await waiter
+            except asyncio.CancelledError:
+                self.core.cancel_recording()
+                raise
+            finally:
+                self._recording = None
+        await asyncio.to_thread(write_wav, path, finished.pcm)
+        return RecordingResult(path, len(finished.pcm) / SAMPLE_RATE, finished.ended_by)
+
+    def send_dtmf(self, digit: str) -> None:
+        """Send one key as RFC 4733 events (as tones when telephone-event was not agreed)."""
+        self.core.queue_dtmf(digit)
+
+    async def wait_closed(self) -> str:
+        """Wait until the stream ends; return "rtp_timeout" or "closed"."""
+        return await asyncio.shield(self._closed)
+
+    def close(self) -> None:
+        """Close the stream: RTCP BYE, sockets closed, waiters released."""
+        self._finish("closed")
+
+    # -- used by the engine and by bridging ----------------------------------------
+
+    def _codec(self) -> Codec:
+        if self.core.codec is None:
+            raise RuntimeError("configure the stream before playing audio")
+        return self.core.codec
+
+    def relay_out(self, packet: bytes) -> None:
+        """Send a packet rewritten for the bridged leg from that leg's socket."""
+        peer = self.peer
+        if peer is not None and peer.rtp_transport is not None and peer.core.remote is not None:
+            peer.rtp_transport.sendto(packet, peer.core.remote)
+
+    def flush_rtcp(self) -> None:
+        """Send the RTCP datagrams the core has queued."""
+        outbox = self.core.rtcp_outbox
+        target = self.core.rtcp_target()
+        if self.rtcp_transport is not None and target is not None:
+            for datagram in outbox:
+                self.rtcp_transport.sendto(datagram, target)
+        outbox.clear()
+
+    def dispatch(self) -> None:
+        """Deliver the core's events to the futures waiting for them."""
+        if not self.core.events:
+            return
+        # Copy and clear in place: the core's parts keep a reference to this very list.
+        events = self.core.events.copy()
+        self.core.events.clear()
+        for event in events:
+            if isinstance(event, DigitReceived):
+                self._deliver_digit(event.digit)
+            elif isinstance(event, PlaybackFinished):
+                waiter = self._plays.pop(event.token, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(event.interrupted_by)
+            elif isinstance(event, RecordingFinished):
+                if self._recording is not None and not self._recording.done():
+                    self._recording.set_result(event)
+            elif isinstance(event, StreamClosed):
+                self._finish(event.reason)
+
+    def _deliver_digit(self, digit: str) -> None:
+        waiter = self._digit_waiter
+        if waiter is not None and not waiter.done():
+            self._digit_waiter = None
+            waiter.set_result(digit)
+        else:
+            self._digits.append(digit)
+
+    def _finish(self, reason: str) -> None:
+        if self._closed.done():
+            return
+        self._closed.set_result(reason)
+        try:
+            self.core.shutdown(reason)
+            self.flush_rtcp()
+            self.dispatch()
+        finally:
+            # Whatever the core did, the sockets, the port and the waiters are released.
+            if self._digit_waiter is not None and not self._digit_waiter.done():
+                self._digit_waiter.set_result(None)
+            if self.peer is not None:
+                unbridge(self, self.peer)
+            for transport in (self.rtp_transport, self.rtcp_transport):
+                if transport is not None:
+                    transport.close()
+            self.rtp_transport = self.rtcp_transport = None
+            self._engine.forget(self)
+
+
+def bridge(a: MediaStream, b: MediaStream) -> None:
+    """Relay RTP between two legs: as is when codecs match, PCMA<->PCMU otherwise."""
+    if a is b:
+        raise ValueError("cannot bridge a stream to itself")
+    for stream in (a, b):
+        if stream.peer is not None:
+            unbridge(stream, stream.peer)
+    a.peer, b.peer = b, a
+    a.core.set_relay(b.core)
+    b.core.set_relay(a.core)
+
+
+def unbridge(a: MediaStream, b: MediaStream) -> None:
+    """Stop relaying; each leg goes back to its own prompts, music or comfort noise."""
+    for stream, other in ((a, b), (b, a)):
+        if stream.peer is other:
+            stream.peer = None
+            stream.core.set_relay(None)
