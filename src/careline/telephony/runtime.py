@@ -1,0 +1,75 @@
+"""Start the phone line for ``careline serve``: settings in, a running VoiceServer out."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import structlog
+
+from careline.telephony.calls import Flow, Speaker
+from careline.telephony.registrar import ExtensionDirectory
+from careline.telephony.server import VoiceServer
+from careline.telephony.trunk import TrunkSettings
+
+if TYPE_CHECKING:
+    from careline.bootstrap import Careline
+    from careline.config import Settings
+
+log = structlog.get_logger(__name__)
+
+
+def trunk_from(settings: Settings) -> TrunkSettings | None:
+    """Return the trunk described by the settings, or None when none is configured."""
+    if not settings.trunk_configured:
+        return None
+    return TrunkSettings(
+        settings.trunk_host,
+        settings.trunk_port,
+        settings.trunk_username,
+        settings.trunk_password,
+        settings.trunk_caller_id,
+    )
+
+
+def default_speaker(settings: Settings) -> Speaker | None:
+    """Return espeak-ng speech cached under the data directory, or None if unavailable."""
+    try:
+        from careline.speech.speaker import Speaker as SpeechSpeaker
+
+        speech = SpeechSpeaker(settings.data_dir / "speech-cache", settings.data_dir / "prompts")
+    except Exception:  # noqa: BLE001 - the line still answers, with tones instead of speech
+        log.warning("speech_unavailable")
+        return None
+    return speech.speech_prompt
+
+
+async def start_phone_line(
+    settings: Settings,
+    careline: Careline | None = None,
+    *,
+    entry_flow: Flow | None = None,
+    speaker: Speaker | None = None,
+    extensions: ExtensionDirectory | None = None,
+) -> VoiceServer:
+    """Build the voice server from settings, start it and return it (stop() to end)."""
+    if careline is not None:
+        log.debug("phone_line_for", database=careline.settings.database_url != "")
+    server = VoiceServer(
+        host=settings.sip_host,
+        port=settings.sip_port,
+        rtp_port_min=settings.rtp_port_min,
+        rtp_port_max=settings.rtp_port_max,
+        trunk=trunk_from(settings),
+        max_calls=settings.max_calls,
+        max_call_seconds=settings.max_call_seconds,
+        rtp_timeout=settings.rtp_timeout_seconds,
+        entry_flow=entry_flow,
+        speaker=speaker or default_speaker(settings),
+        extensions=extensions,
+        language=settings.language,
+    )
+    await server.start()
+    return server
+
+
+__all__ = ["default_speaker", "start_phone_line", "trunk_from"]
