@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from careline.complaints.model import SlaPolicy
 from careline.config import Settings
 from careline.db.engine import make_engine
 from careline.db.uow import UnitOfWork
@@ -25,6 +26,18 @@ class Careline:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def complaint_policy(settings: Settings) -> SlaPolicy:
+    """The complaint deadlines and escalation ladder the settings choose."""
+    return SlaPolicy(
+        first_response_working_days=settings.complaint_first_response_days,
+        resolution_working_days=settings.complaint_resolution_days,
+        multi_department_working_days=settings.complaint_multi_department_days,
+        warning_hours=settings.complaint_warning_hours,
+        escalation_step_working_days=settings.complaint_escalation_step_days,
+        levels=tuple(settings.complaint_escalation_levels),
+    )
 
 
 def bootstrap(settings: Settings, *, clock: Clock | None = None) -> Careline:

@@ -111,6 +111,17 @@ class Settings(BaseSettings):
     fax_font: str = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
     channel_interval_seconds: float = Field(2.0, gt=0)
 
+    # Complaint handling (医疗机构投诉管理办法 defaults, in working days).
+    complaint_first_response_days: int = Field(1, ge=0)
+    complaint_resolution_days: int = Field(5, ge=1)
+    complaint_multi_department_days: int = Field(10, ge=1)
+    complaint_warning_hours: int = Field(24, ge=0)
+    complaint_escalation_step_days: int = Field(2, ge=1)
+    complaint_escalation_levels: list[str] = Field(
+        default_factory=lambda: ["department", "complaint_office", "leadership"], min_length=1
+    )
+    complaint_escalation_interval_seconds: float = Field(30.0, gt=0)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 import structlog
 import uvicorn
 
-from careline.bootstrap import bootstrap
+from careline.bootstrap import bootstrap, complaint_policy
 from careline.channels.runtime import ChannelsRuntime
+from careline.complaints.escalation import run_escalation_worker
+from careline.complaints.inbound import ComplaintEmailHandler
 from careline.config import Settings
 from careline.web.app import create_app
 
@@ -28,8 +31,25 @@ async def serve_forever(settings: Settings, *, voice: bool = True) -> None:
         lifespan="on",
     )
     server = uvicorn.Server(config)
-    channels = ChannelsRuntime(settings, careline.uow, careline.clock)
+    policy = complaint_policy(settings)
+    handler = ComplaintEmailHandler(
+        careline.uow,
+        careline.clock,
+        policy=policy,
+        max_attachment_bytes=settings.max_attachment_bytes,
+    )
+    channels = ChannelsRuntime(settings, careline.uow, careline.clock, handler=handler)
     await channels.start()
+    stop_workers = asyncio.Event()
+    escalation = asyncio.create_task(
+        run_escalation_worker(
+            careline.engine,
+            careline.clock,
+            stop_workers,
+            policy=policy,
+            interval_seconds=settings.complaint_escalation_interval_seconds,
+        )
+    )
     phone = None
     if voice:
         from careline.telephony.runtime import start_phone_line
@@ -42,6 +62,8 @@ async def serve_forever(settings: Settings, *, voice: bool = True) -> None:
     try:
         await server.serve()
     finally:
+        stop_workers.set()
+        await escalation
         await channels.stop()
         if phone is not None:
             with contextlib.suppress(Exception):

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from careline import __version__
+from careline.bootstrap import complaint_policy
 from careline.config import Settings
 from careline.kit.clock import Clock
 from careline.kit.errors import CarelineError, NotSignedIn
@@ -45,6 +46,7 @@ def create_app(settings: Settings, engine: AsyncEngine, *, clock: Clock | None =
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock or Clock(settings.zone)
+    app.state.complaints_policy = complaint_policy(settings)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for name in CONTEXTS:
         module = importlib.import_module(f"careline.{name}.endpoints")
