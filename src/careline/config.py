@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import zoneinfo
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -122,6 +123,22 @@ class Settings(BaseSettings):
     )
     complaint_escalation_interval_seconds: float = Field(30.0, gt=0)
 
+    # Booking rules (docs/appointments.md).
+    booking_period_minutes: int = Field(30, ge=5, le=240)
+    booking_window_days: int = Field(7, ge=1, le=90)
+    booking_release_time: dt_time = dt_time(7, 0)
+    booking_max_active: int = Field(5, ge=1)
+    booking_cancel_days_before: int = Field(1, ge=0)
+    booking_cancel_deadline_time: dt_time = dt_time(17, 0)
+    booking_pool_release_days_before: int = Field(1, ge=0)
+    booking_pool_release_time: dt_time = dt_time(17, 0)
+    booking_pool_shares: dict[str, float] = Field(default_factory=dict)
+    no_show_limit: int = Field(3, ge=1)
+    no_show_window_days: int = Field(90, ge=1)
+    no_show_block_days: int = Field(30, ge=0)
+    waitlist_hold_minutes: int = Field(30, ge=1)
+    booking_email_address: str = ""
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -129,6 +146,17 @@ class Settings(BaseSettings):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("booking_pool_shares")
+    @classmethod
+    def _known_pools(cls, value: dict[str, float]) -> dict[str, float]:
+        channels = {"phone", "web", "email", "agent", "window", "referral"}
+        unknown = sorted(set(value) - channels)
+        if unknown:
+            raise ValueError(f"unknown booking channel(s) {unknown}; use {sorted(channels)}")
+        if any(not 0 <= share <= 1 for share in value.values()):
+            raise ValueError("each share is a fraction between 0 and 1")
         return value
 
     @field_validator("database_url")

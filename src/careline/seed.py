@@ -10,6 +10,7 @@ from careline.bootstrap import bootstrap
 from careline.config import Settings
 from careline.db.uow import UnitOfWork
 from careline.demo import DemoSummary, StaffHook, is_empty, load_demo
+from careline.demo.members import DEMO_BALANCE, DEMO_PIN, DemoMember, give_cards
 from careline.kit.clock import Clock
 from careline.patients.importing import ImportReport, import_patients
 from careline.staff import service as staff_service
@@ -27,6 +28,7 @@ class DemoAccount:
 class DemoReport:
     summary: DemoSummary | None
     accounts: list[DemoAccount] = field(default_factory=list)
+    members: list[DemoMember] = field(default_factory=list)
 
     def __str__(self) -> str:
         if self.summary is None:
@@ -43,6 +45,12 @@ class DemoReport:
             f"  {a.username:<18} {a.password:<20} {', '.join(sorted(a.roles))}"
             for a in self.accounts
         ]
+        if self.members:
+            lines.append(
+                f"Member cards (PIN {DEMO_PIN}, {DEMO_BALANCE // 100} yuan each),"
+                " for the patient portal at /portal and the phone line:"
+            )
+            lines += [f"  {m.card_number}" for m in self.members]
         return "\n".join(lines)
 
 
@@ -105,7 +113,8 @@ async def seed_demo(
                 clock=careline.clock,
                 staff_hook=_demo_staff(settings, careline.clock, accounts),
             )
-        return DemoReport(summary=summary, accounts=accounts)
+            members = await give_cards(uow, clock=careline.clock, count=min(patients, 20))
+        return DemoReport(summary=summary, accounts=accounts, members=members)
     finally:
         await careline.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from careline.channels.ports import (
     HandlingOutcome,
     InboundEmail,
     InboundHandler,
+    InboundSms,
     SmsSender,
 )
 from careline.channels.sms.cmpp import CmppClient, CmppConfig
@@ -130,6 +132,19 @@ def build_adapters(
     return adapters
 
 
+class _Deferred(InboundHandler):
+    """Pass to the runtime's current handler (the SMS clients are built before it)."""
+
+    def __init__(self, runtime: ChannelsRuntime) -> None:
+        self._runtime = runtime
+
+    async def handle_email(self, email: InboundEmail) -> HandlingOutcome:
+        return await self._runtime.handler.handle_email(email)
+
+    async def handle_sms(self, sms: InboundSms) -> HandlingOutcome:
+        return await self._runtime.handler.handle_sms(sms)
+
+
 @dataclass
 class ChannelsRuntime:
     """The delivery worker, the SMTP receiver and the IMAP poller of one process."""
@@ -138,6 +153,9 @@ class ChannelsRuntime:
     uow_factory: UnitOfWorkFactory
     clock: Clock
     handler: InboundHandler = field(default_factory=KeepOnly)
+    # Called with the built adapters to make the inbound handler (a handler that answers
+    # by email needs the email sender); overrides ``handler`` when given.
+    handler_factory: Callable[[ChannelAdapters], InboundHandler] | None = None
     adapters: ChannelAdapters = field(default_factory=ChannelAdapters)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -146,7 +164,11 @@ class ChannelsRuntime:
     async def start(self) -> None:
         """Start whatever the settings configure."""
         settings = self.settings
+        if self.handler_factory is not None:
+            self.handler = _Deferred(self)
         self.adapters = build_adapters(settings, self.uow_factory, self.clock, self.handler)
+        if self.handler_factory is not None:
+            self.handler = self.handler_factory(self.adapters)
         deliveries = {}
         if self.adapters.sms is not None:
             deliveries[Channel.SMS] = sms_delivery(self.adapters.sms)

@@ -16,10 +16,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from careline import __version__
-from careline.bootstrap import complaint_policy
+from careline.bootstrap import booking_policy, complaint_policy
 from careline.config import Settings
 from careline.kit.clock import Clock
 from careline.kit.errors import CarelineError, NotSignedIn
+from careline.membership.service import resolve_card_patients
 from careline.web.deps import get_language, render
 from careline.web.i18n import gettext
 from careline.web.paths import STATIC
@@ -27,7 +28,16 @@ from careline.web.paths import STATIC
 log = structlog.get_logger(__name__)
 
 # Contexts whose endpoints module exposes ``api`` and/or ``pages`` routers.
-CONTEXTS = ("staff", "directory", "patients", "membership", "scheduling", "complaints")
+CONTEXTS = (
+    "staff",
+    "directory",
+    "patients",
+    "membership",
+    "scheduling",
+    "complaints",
+    "ivr",
+    "voicemail",
+)
 
 REQUESTS = Counter("careline_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("careline_http_request_seconds", "HTTP request latency", ["route"])
@@ -47,6 +57,8 @@ def create_app(settings: Settings, engine: AsyncEngine, *, clock: Clock | None =
     app.state.engine = engine
     app.state.clock = clock or Clock(settings.zone)
     app.state.complaints_policy = complaint_policy(settings)
+    app.state.booking_policy = booking_policy(settings)
+    app.state.card_resolver = resolve_card_patients
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for name in CONTEXTS:
         module = importlib.import_module(f"careline.{name}.endpoints")
