@@ -4,7 +4,7 @@
 set -euo pipefail
 
 run_packages=(python3 python3-venv python3-dev espeak-ng sox fonts-wqy-zenhei)
-test_packages=(postgresql chromium baresip-core sip-tester dovecot-imapd hylafax-server openssl)
+test_packages=(postgresql chromium baresip-core sip-tester dovecot-imapd hylafax-server openssl kamailio)
 
 case "${1:-run}" in
   run) wanted=("${run_packages[@]}") ;;

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, Field
 
-from careline.kit.errors import PermissionDenied
-from careline.staff import service
+from careline.kit.errors import NotFound, PermissionDenied
+from careline.staff import extensions, service
 from careline.staff.audit import recent_access
 from careline.staff.model import InvalidStaffInput, Role, StaffError, StaffMember
 from careline.staff.schemas import (
@@ -244,3 +246,102 @@ def _safe_next(target: str) -> str:
     if target.startswith("/") and not target.startswith("//"):
         return target
     return "/staff"
+
+
+# ---- SIP extensions (careline.staff.extensions) -----------------------------------------
+
+
+class ExtensionSet(BaseModel):
+    extension: str = Field(min_length=2, max_length=8)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class ExtensionRead(BaseModel):
+    staff_id: int
+    extension: str
+    realm: str
+    updated_at: datetime
+
+
+def _extension_read(record: extensions.SipExtension) -> ExtensionRead:
+    return ExtensionRead(
+        staff_id=record.staff_id,
+        extension=record.extension,
+        realm=record.realm,
+        updated_at=record.updated_at,
+    )
+
+
+@api.get("/staff/me/extension", response_model=ExtensionRead)
+async def api_my_extension(uow: Uow, staff: CurrentStaff) -> ExtensionRead:
+    """Return the signed-in staff member's SIP extension."""
+    record = await extensions.get_extension(uow, staff_id=staff.id)
+    if record is None:
+        raise NotFound("You have no SIP extension.")
+    return _extension_read(record)
+
+
+@api.get("/staff/{staff_id}/extension", response_model=ExtensionRead)
+async def api_get_extension(staff_id: int, uow: Uow, _admin: Admin) -> ExtensionRead:
+    """Return a staff member's SIP extension (admin)."""
+    record = await extensions.get_extension(uow, staff_id=staff_id)
+    if record is None:
+        raise NotFound("This staff member has no SIP extension.")
+    return _extension_read(record)
+
+
+@api.put("/staff/{staff_id}/extension", response_model=ExtensionRead)
+async def api_set_extension(
+    staff_id: int, body: ExtensionSet, uow: Uow, clock: AppClock, _admin: Admin
+) -> ExtensionRead:
+    """Set or reset a staff member's extension and SIP password (admin)."""
+    record = await extensions.set_extension(
+        uow, staff_id=staff_id, extension=body.extension, password=body.password, clock=clock
+    )
+    return _extension_read(record)
+
+
+@api.delete("/staff/{staff_id}/extension", status_code=204)
+async def api_remove_extension(staff_id: int, uow: Uow, _admin: Admin) -> Response:
+    """Take a staff member's extension away (admin)."""
+    await extensions.remove_extension(uow, staff_id=staff_id)
+    return Response(status_code=204)
+
+
+@pages.get("/staff/extension", response_class=HTMLResponse)
+async def my_extension_page(request: Request, uow: Uow, staff: CurrentStaff) -> HTMLResponse:
+    record = await extensions.get_extension(uow, staff_id=staff.id)
+    return render(request, "staff/extension_mine.html", {"member": staff, "record": record})
+
+
+@pages.get("/admin/staff/{staff_id}/extension", response_class=HTMLResponse)
+async def extension_page(request: Request, staff_id: int, uow: Uow, _admin: Admin) -> HTMLResponse:
+    member = await service.get_staff(uow, staff_id=staff_id)
+    record = await extensions.get_extension(uow, staff_id=staff_id)
+    return render(request, "staff/extension_edit.html", {"member": member, "record": record})
+
+
+@pages.post("/admin/staff/{staff_id}/extension", response_class=HTMLResponse)
+async def extension_submit(
+    request: Request,
+    staff_id: int,
+    uow: Uow,
+    clock: AppClock,
+    _admin: Admin,
+    extension: Annotated[str, Form(max_length=16)] = "",
+    sip_password: Annotated[str, Form(max_length=256)] = "",
+    remove: Annotated[bool, Form()] = False,
+) -> Response:
+    member = await service.get_staff(uow, staff_id=staff_id)
+    try:
+        if remove:
+            await extensions.remove_extension(uow, staff_id=staff_id)
+        else:
+            await extensions.set_extension(
+                uow, staff_id=staff_id, extension=extension, password=sip_password, clock=clock
+            )
+    except StaffError as exc:
+        record = await extensions.get_extension(uow, staff_id=staff_id)
+        context = {"member": member, "record": record, "error": exc.message, "form": extension}
+        return render(request, "staff/extension_edit.html", context, status_code=exc.status_code)
+    return RedirectResponse(f"/admin/staff/{staff_id}/extension?saved=1", status_code=303)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from careline.staff.model import Credentials, Role, StaffMember
-from careline.staff.tables import audit_log, staff_members, staff_sessions
+
+if TYPE_CHECKING:
+    from careline.staff.extensions import SipExtension
+from careline.staff.tables import (
+    audit_log,
+    staff_members,
+    staff_sessions,
+    staff_sip_extensions,
+)
 
 
 def _member(row: Any) -> StaffMember:
@@ -210,3 +218,70 @@ class AuditRepository:
             .offset(offset)
         )
         return [dict(row._mapping) for row in rows]
+
+
+class ExtensionRepository:
+    """SQL of the SIP extensions (``careline.staff.extensions``)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    @staticmethod
+    def _extension(row: Any) -> SipExtension:
+        # Imported here: the extensions module imports this one for its service functions.
+        from careline.staff.extensions import SipExtension
+
+        return SipExtension(
+            staff_id=row.staff_id,
+            extension=row.extension,
+            realm=row.realm,
+            ha1_md5=row.ha1_md5,
+            ha1_sha256=row.ha1_sha256,
+            updated_at=row.updated_at,
+        )
+
+    async def for_staff(self, staff_id: int) -> SipExtension | None:
+        result = await self.conn.execute(
+            sa.select(staff_sip_extensions).where(staff_sip_extensions.c.staff_id == staff_id)
+        )
+        row = result.first()
+        return self._extension(row) if row else None
+
+    async def by_extension(self, extension: str) -> SipExtension | None:
+        result = await self.conn.execute(
+            sa.select(staff_sip_extensions).where(staff_sip_extensions.c.extension == extension)
+        )
+        row = result.first()
+        return self._extension(row) if row else None
+
+    async def active_by_extension(self, extension: str) -> SipExtension | None:
+        query = (
+            sa.select(staff_sip_extensions)
+            .join(staff_members, staff_members.c.id == staff_sip_extensions.c.staff_id)
+            .where(
+                staff_sip_extensions.c.extension == extension,
+                staff_members.c.active.is_(True),
+            )
+        )
+        row = (await self.conn.execute(query)).first()
+        return self._extension(row) if row else None
+
+    async def save(self, record: SipExtension) -> None:
+        values = {
+            "extension": record.extension,
+            "realm": record.realm,
+            "ha1_md5": record.ha1_md5,
+            "ha1_sha256": record.ha1_sha256,
+            "updated_at": record.updated_at,
+        }
+        table = staff_sip_extensions
+        result = await self.conn.execute(
+            table.update().where(table.c.staff_id == record.staff_id).values(**values)
+        )
+        if result.rowcount == 0:
+            await self.conn.execute(table.insert().values(staff_id=record.staff_id, **values))
+
+    async def delete(self, staff_id: int) -> None:
+        await self.conn.execute(
+            staff_sip_extensions.delete().where(staff_sip_extensions.c.staff_id == staff_id)
+        )

@@ -52,3 +52,20 @@ audit_log = sa.Table(
     sa.Column("context", sa.String(256), nullable=False, default=""),
     sa.Index("ix_audit_log_subject", "subject", "subject_id"),
 )
+
+# SIP extensions of staff softphones: digest HA1 values only, never the clear SIP password.
+staff_sip_extensions = sa.Table(
+    "staff_sip_extensions",
+    metadata,
+    sa.Column(
+        "staff_id",
+        sa.Integer,
+        sa.ForeignKey("staff_members.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("extension", sa.String(8), nullable=False, unique=True),
+    sa.Column("realm", sa.String(64), nullable=False),
+    sa.Column("ha1_md5", sa.String(32), nullable=False),
+    sa.Column("ha1_sha256", sa.String(64), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -1,8 +1,9 @@
 """Who may register and call: digest challenges, REGISTER handling, failed-login counting.
 
-Extensions authenticate with their SIP password (RFC 3261 §22, digest per RFC 8760 with
-SHA-256 offered before MD5). A REGISTER may bind only the extension that authenticated
-(To user = digest username), so one stolen password cannot hijack another desk's calls.
+Extensions authenticate by digest (RFC 3261 §22, RFC 8760) against the HA1 values the
+directory stores, so no clear SIP password is kept anywhere. A REGISTER may bind only the
+extension that authenticated (To user = digest username), so one stolen password cannot
+hijack another desk's calls.
 Each failed attempt is a strike for the source address in the rate limiter.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import structlog
 
 from careline.telephony.registrar import ExtensionDirectory, IntervalTooBrief, Registrar
-from careline.telephony.sip.digest import AuthOutcome, DigestServer
+from careline.telephony.sip.digest import ALGORITHMS, AuthOutcome, DigestServer, requested_by
 from careline.telephony.sip.message import (
     SipRequest,
     build_response,
@@ -24,16 +25,6 @@ from careline.telephony.sip.stack import SipStack
 from careline.telephony.sip.transaction import Address, ServerTransaction
 
 log = structlog.get_logger(__name__)
-
-
-def _digest_username(header: str | None) -> str:
-    if not header:
-        return ""
-    for part in header.split(","):
-        key, _, value = part.strip().partition("=")
-        if key.strip().lower().endswith("username"):
-            return value.strip().strip('"')
-    return ""
 
 
 class AccessControl:
@@ -56,10 +47,13 @@ class AccessControl:
     ) -> str | None:
         """Return the authenticated extension, or answer 401 and return None."""
         header = request.headers.get_first("authorization")
-        username = _digest_username(header)
-        password = await self.directory.password_for(username) if username else None
-        known = {username: password} if password is not None else {}
-        result = self.digest.verify(header, request.method, known, stack.now)
+        username, algorithm = requested_by(header)
+        ha1 = None
+        if username and algorithm in ALGORITHMS:
+            ha1 = await self.directory.ha1_for(username, self.digest.realm, algorithm)
+        result = self.digest.verify_ha1(
+            header, request.method, lambda user, _alg: ha1 if user == username else None, stack.now
+        )
         if result.outcome == AuthOutcome.OK:
             return result.username
         if result.outcome == AuthOutcome.FAILED:

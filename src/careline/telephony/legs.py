@@ -173,6 +173,11 @@ class Leg:
 
     def _response(self, request: SipRequest, status: int) -> SipResponse:
         response = build_response(request, status, to_tag=self.dialog.local_tag)
+        if 100 < status < 300 and request.method == "INVITE":
+            # A proxy that record-routed the INVITE stays on the path only if the phone
+            # learns the route set from our 18x/2xx (RFC 3261 §12.1.1).
+            for route in request.headers.get("record-route"):
+                response.headers.append("Record-Route", route)
         if 200 <= status < 300 and request.method == "INVITE":
             response.headers.set_single("Contact", f"<{self.host.contact}>")
         return response

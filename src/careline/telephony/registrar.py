@@ -1,23 +1,26 @@
 """Extensions (agents' and doctors' softphones) and where they are registered (RFC 3261 §10).
 
-The directory of extensions and passwords is a port: an in-memory one now, the staff
-context backs it later. The registrar keeps one binding per extension and contact; a
-binding lapses at its expiry time (the caller passes ``now``), so a phone that vanishes
-stops receiving calls without anyone telling us.
+The directory of extensions is a port that hands out digest HA1 values
+(H(extension:realm:password), RFC 8760), never clear passwords: an in-memory one for tests
+and demos, and the staff context's database-backed one for ``careline serve``. The
+registrar keeps one binding per extension and contact; a binding lapses at its expiry time
+(the caller passes ``now``), so a phone that vanishes stops receiving calls without anyone
+telling us.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from careline.telephony.sip.digest import digest_ha1
 from careline.telephony.sip.transaction import Address
 
 
 class ExtensionDirectory:
-    """Port: the extensions allowed to register and their SIP passwords."""
+    """Port: the extensions allowed to register and their digest secrets."""
 
-    async def password_for(self, extension: str) -> str | None:
-        """Return the extension's password, or None when it does not exist."""
+    async def ha1_for(self, extension: str, realm: str, algorithm: str) -> str | None:
+        """Return H(extension:realm:password) for ``algorithm``, or None when unknown."""
         raise NotImplementedError
 
 
@@ -27,8 +30,11 @@ class InMemoryExtensionDirectory(ExtensionDirectory):
     def __init__(self, passwords: dict[str, str] | None = None) -> None:
         self._passwords = dict(passwords or {})
 
-    async def password_for(self, extension: str) -> str | None:
-        return self._passwords.get(extension)
+    async def ha1_for(self, extension: str, realm: str, algorithm: str) -> str | None:
+        password = self._passwords.get(extension)
+        if password is None:
+            return None
+        return digest_ha1(algorithm, extension, realm, password)
 
     def set_password(self, extension: str, password: str) -> None:
         """Create or change an extension."""

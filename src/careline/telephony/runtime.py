@@ -18,6 +18,18 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
+class DatabaseExtensionDirectory(ExtensionDirectory):
+    """The staff context's extensions (HA1 values in the database, cached briefly)."""
+
+    def __init__(self, careline: Careline, *, ttl: float = 10.0) -> None:
+        from careline.staff.extensions import ExtensionSecrets
+
+        self.secrets = ExtensionSecrets(careline.uow, ttl=ttl)
+
+    async def ha1_for(self, extension: str, realm: str, algorithm: str) -> str | None:
+        return await self.secrets.ha1_for(extension, realm, algorithm)
+
+
 def trunk_from(settings: Settings) -> TrunkSettings | None:
     """Return the trunk described by the settings, or None when none is configured."""
     if not settings.trunk_configured:
@@ -52,8 +64,15 @@ async def start_phone_line(
     extensions: ExtensionDirectory | None = None,
 ) -> VoiceServer:
     """Build the voice server from settings, start it and return it (stop() to end)."""
-    if careline is not None:
-        log.debug("phone_line_for", database=careline.settings.database_url != "")
+    if extensions is None and careline is not None:
+        extensions = DatabaseExtensionDirectory(careline)
+    if entry_flow is None and careline is not None:
+        from careline.ivr.runtime import phone_ivr
+
+        ivr = phone_ivr(careline)
+        entry_flow = ivr
+        if speaker is None and ivr.services.speech is not None:
+            speaker = ivr.services.speech.speech_prompt
     server = VoiceServer(
         host=settings.sip_host,
         port=settings.sip_port,
@@ -72,4 +91,4 @@ async def start_phone_line(
     return server
 
 
-__all__ = ["default_speaker", "start_phone_line", "trunk_from"]
+__all__ = ["DatabaseExtensionDirectory", "default_speaker", "start_phone_line", "trunk_from"]

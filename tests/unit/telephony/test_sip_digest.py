@@ -6,7 +6,13 @@ import hashlib
 
 import pytest
 
-from careline.telephony.sip.digest import AuthOutcome, DigestServer, answer_challenges
+from careline.telephony.sip.digest import (
+    AuthOutcome,
+    DigestServer,
+    answer_challenges,
+    digest_ha1,
+    requested_by,
+)
 
 PASSWORDS = {"2001": "s3cret"}
 URI = "sip:127.0.0.1:5060"
@@ -92,3 +98,27 @@ def test_client_answer_matches_rfc_formula_for_sha256() -> None:
 
     expected = sha(f"{sha('hosp:trunk:pw')}:n1:{nc}:{cnonce}:auth:{sha('INVITE:sip:1@t')}")
     assert fields["response"].strip('"') == expected
+
+
+@pytest.mark.parametrize("algorithm", ["MD5", "SHA-256"])
+def test_stored_ha1_verifies_without_the_clear_password(algorithm: str) -> None:
+    server = DigestServer("careline", secret=b"k")
+    stored = {"2001": digest_ha1(algorithm, "2001", "careline", "s3cret")}
+    good = answer_challenges(_only(server, algorithm, 0.0), "2001", "s3cret", "REGISTER", URI)
+    bad = answer_challenges(_only(server, algorithm, 0.0), "2001", "guess", "REGISTER", URI)
+    assert requested_by(good) == ("2001", algorithm)
+
+    def lookup(user: str, _algorithm: str) -> str | None:
+        return stored.get(user)
+
+    assert server.verify_ha1(good, "REGISTER", lookup, 1.0).outcome == AuthOutcome.OK
+    assert server.verify_ha1(bad, "REGISTER", lookup, 1.0).outcome == AuthOutcome.FAILED
+
+
+def test_ha1_follows_rfc8760_formula() -> None:
+    expected = hashlib.sha256(b"2001:careline:s3cret").hexdigest()
+    assert digest_ha1("SHA-256", "2001", "careline", "s3cret") == expected
+    assert (
+        digest_ha1("MD5", "2001", "careline", "s3cret")
+        == hashlib.md5(b"2001:careline:s3cret").hexdigest()
+    )

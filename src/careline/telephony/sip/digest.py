@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -39,6 +40,22 @@ class AuthResult:
 
 def _hash(algorithm: str, text: str) -> str:
     return ALGORITHMS[algorithm](text.encode("utf-8")).hexdigest()
+
+
+def digest_ha1(algorithm: str, username: str, realm: str, password: str) -> str:
+    """Return HA1 = H(username:realm:password) (RFC 8760 §3), the secret a server may store."""
+    return _hash(algorithm, f"{username}:{realm}:{password}")
+
+
+def requested_by(header: str | None) -> tuple[str, str]:
+    """Return the (username, algorithm) an Authorization header names; empty when absent."""
+    if not header:
+        return "", ""
+    try:
+        params = parse_auth(header, credentials=True).params
+    except Exception:  # noqa: BLE001 - a garbled header simply names nobody
+        return "", ""
+    return params.get("username", ""), params.get("algorithm", "MD5").upper()
 
 
 def _quote(params: dict[str, str]) -> str:
@@ -96,7 +113,24 @@ class DigestServer:
     def verify(
         self, header: str | None, method: str, password_for: dict[str, str], now: float
     ) -> AuthResult:
-        """Check an Authorization header against the known passwords."""
+        """Check an Authorization header against known clear passwords (trunk tests, demo)."""
+
+        def ha1(username: str, algorithm: str) -> str | None:
+            password = password_for.get(username)
+            if password is None:
+                return None
+            return digest_ha1(algorithm, username, self.realm, password)
+
+        return self.verify_ha1(header, method, ha1, now)
+
+    def verify_ha1(
+        self,
+        header: str | None,
+        method: str,
+        ha1_for: Callable[[str, str], str | None],
+        now: float,
+    ) -> AuthResult:
+        """Check an Authorization header; ``ha1_for(username, algorithm)`` gives stored HA1."""
         if not header:
             return AuthResult(AuthOutcome.MISSING)
         credentials = parse_auth(header, credentials=True)
@@ -105,20 +139,20 @@ class DigestServer:
         algorithm = params.get("algorithm", "MD5").upper()
         if credentials.scheme.lower() != "digest" or algorithm not in self._algorithms:
             return AuthResult(AuthOutcome.FAILED, username)
-        if params.get("realm") != self.realm or username not in password_for:
+        ha1 = ha1_for(username, algorithm) if params.get("realm") == self.realm else None
+        if ha1 is None:
             return AuthResult(AuthOutcome.FAILED, username)
         age = self._nonce_age(params.get("nonce", ""), now)
         if age is None or age < -5:
             return AuthResult(AuthOutcome.FAILED, username)
-        expected = self._expected(params, algorithm, method, password_for[username])
+        expected = self._expected(params, algorithm, method, ha1.lower())
         if not hmac.compare_digest(expected, params.get("response", "").lower()):
             return AuthResult(AuthOutcome.FAILED, username)
         if age > self._lifetime:
             return AuthResult(AuthOutcome.STALE, username)
         return AuthResult(AuthOutcome.OK, username)
 
-    def _expected(self, params: dict[str, str], algorithm: str, method: str, password: str) -> str:
-        ha1 = _hash(algorithm, f"{params.get('username')}:{self.realm}:{password}")
+    def _expected(self, params: dict[str, str], algorithm: str, method: str, ha1: str) -> str:
         ha2 = _hash(algorithm, f"{method}:{params.get('uri', '')}")
         nonce = params.get("nonce", "")
         if params.get("qop", "").lower() == "auth":
@@ -149,4 +183,12 @@ def answer_challenges(
     return None
 
 
-__all__ = ["AuthOutcome", "AuthResult", "DigestServer", "answer_challenges"]
+__all__ = [
+    "ALGORITHMS",
+    "AuthOutcome",
+    "AuthResult",
+    "DigestServer",
+    "answer_challenges",
+    "digest_ha1",
+    "requested_by",
+]
