@@ -62,6 +62,14 @@ def serve(
     sip_host: Annotated[str | None, typer.Option(help="Overrides CARELINE_SIP_HOST.")] = None,
     sip_port: Annotated[int | None, typer.Option(help="Overrides CARELINE_SIP_PORT.")] = None,
     voice: Annotated[bool, typer.Option(help="Answer the phone line (SIP) too.")] = True,
+    voice_workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Voice worker processes behind the SIP port (UDP only; extensions must"
+            " register per worker, so keep 1 when softphones register).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the web server and the phone line in the foreground."""
     from careline.serve import serve_forever
@@ -74,7 +82,7 @@ def serve(
         sip_host=sip_host,
         sip_port=sip_port,
     )
-    run(lambda: serve_forever(settings, voice=voice))
+    run(lambda: serve_forever(settings, voice=voice, voice_workers=voice_workers))
 
 
 @db_app.command("upgrade")

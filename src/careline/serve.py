@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+from typing import Any
 
 import structlog
 import uvicorn
 
-from careline.bootstrap import bootstrap, complaint_policy
-from careline.channels.runtime import ChannelsRuntime
-from careline.complaints.escalation import run_escalation_worker
-from careline.complaints.inbound import ComplaintEmailHandler
+from careline.background import BackgroundWork
+from careline.bootstrap import bootstrap
 from careline.config import Settings
 from careline.web.app import create_app
 
 log = structlog.get_logger(__name__)
 
 
-async def serve_forever(settings: Settings, *, voice: bool = True) -> None:
+async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers: int = 1) -> None:
     """Serve HTTP (and SIP when ``voice``) until interrupted."""
     careline = bootstrap(settings)
     app = create_app(settings, careline.engine, clock=careline.clock)
@@ -31,27 +29,14 @@ async def serve_forever(settings: Settings, *, voice: bool = True) -> None:
         lifespan="on",
     )
     server = uvicorn.Server(config)
-    policy = complaint_policy(settings)
-    handler = ComplaintEmailHandler(
-        careline.uow,
-        careline.clock,
-        policy=policy,
-        max_attachment_bytes=settings.max_attachment_bytes,
-    )
-    channels = ChannelsRuntime(settings, careline.uow, careline.clock, handler=handler)
-    await channels.start()
-    stop_workers = asyncio.Event()
-    escalation = asyncio.create_task(
-        run_escalation_worker(
-            careline.engine,
-            careline.clock,
-            stop_workers,
-            policy=policy,
-            interval_seconds=settings.complaint_escalation_interval_seconds,
-        )
-    )
-    phone = None
-    if voice:
+    background = BackgroundWork(careline)
+    await background.start()
+    phone: Any = None
+    if voice and voice_workers > 1:
+        from careline.telephony.workers import start_voice_pool
+
+        phone = await start_voice_pool(settings, voice_workers)
+    elif voice:
         from careline.telephony.runtime import start_phone_line
 
         phone = await start_phone_line(settings, careline)
@@ -62,9 +47,7 @@ async def serve_forever(settings: Settings, *, voice: bool = True) -> None:
     try:
         await server.serve()
     finally:
-        stop_workers.set()
-        await escalation
-        await channels.stop()
+        await background.stop()
         if phone is not None:
             with contextlib.suppress(Exception):
                 await phone.stop()

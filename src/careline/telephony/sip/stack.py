@@ -133,6 +133,12 @@ class SipStack:
             self._connections.pop(addr, None)
             writer.close()
 
+    def adopt(self, transport: Any, local: Address) -> None:
+        """Send through ``transport`` (a voice worker's relay) and advertise ``local``."""
+        self._loop = asyncio.get_running_loop()
+        self._transport = transport
+        self.endpoint.local = local
+
     def attach(self, transport: asyncio.BaseTransport) -> None:
         """Remember the socket transport (called by the protocol)."""
         self._transport = transport

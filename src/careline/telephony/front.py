@@ -1,0 +1,121 @@
+"""The front on the SIP port: hand each datagram to the voice worker that owns its Call-ID.
+
+Two UDP sockets: the public SIP port, and a loopback relay socket the workers talk to.
+A phone's datagram is wrapped with the phone's address and sent to its worker; a
+worker's wrapped datagram is unwrapped and sent from the SIP port, so answers come from
+the address the phone sent to. RTP does not pass here: each worker owns its RTP ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import structlog
+
+from careline.telephony.sip.dispatch import Address, Dispatcher, hello_index, unwrap, wrap
+
+log = structlog.get_logger(__name__)
+
+
+class _Public(asyncio.DatagramProtocol):
+    def __init__(self, front: SipFront) -> None:
+        self._front = front
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self._front.from_phone(data, (str(addr[0]), int(addr[1])))
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # ICMP from a vanished phone: its transactions time out in the worker
+
+
+class _Relay(asyncio.DatagramProtocol):
+    def __init__(self, front: SipFront) -> None:
+        self._front = front
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self._front.from_worker(data, (str(addr[0]), int(addr[1])))
+
+
+class SipFront:
+    """Own the SIP port and relay datagrams to and from ``workers`` voice workers."""
+
+    def __init__(self, workers: int, *, pin_idle_seconds: float = 3700.0) -> None:
+        self.dispatcher = Dispatcher(workers, pin_idle_seconds)
+        self._workers: list[Address | None] = [None] * workers
+        self._by_address: dict[Address, int] = {}
+        self._public: Any = None
+        self._relay: Any = None
+        self._ready = asyncio.Event()
+        self._pruner: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    async def start(self, host: str, port: int) -> tuple[Address, Address]:
+        """Bind the SIP port and the relay; return (SIP address, relay address)."""
+        loop = asyncio.get_running_loop()
+        self._public, _ = await loop.create_datagram_endpoint(
+            lambda: _Public(self), local_addr=(host, port)
+        )
+        self._relay, _ = await loop.create_datagram_endpoint(
+            lambda: _Relay(self), local_addr=("127.0.0.1", 0)
+        )
+        self._pruner = loop.create_task(self._prune())
+        public = self._public.get_extra_info("sockname")
+        relay = self._relay.get_extra_info("sockname")
+        return (str(public[0]), int(public[1])), (str(relay[0]), int(relay[1]))
+
+    async def wait_ready(self, timeout: float) -> bool:
+        """Wait until every worker has announced itself; False on timeout."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        return self._ready.is_set()
+
+    async def stop(self) -> None:
+        """Close both sockets."""
+        if self._pruner is not None:
+            self._pruner.cancel()
+            await asyncio.gather(self._pruner, return_exceptions=True)
+        for transport in (self._public, self._relay):
+            if transport is not None:
+                transport.close()
+
+    def from_phone(self, data: bytes, peer: Address) -> None:
+        """Send a phone's datagram to the worker owning its Call-ID."""
+        worker = self.dispatcher.inbound(data, asyncio.get_running_loop().time())
+        target = None if worker is None else self._workers[worker]
+        if target is None:
+            self.dropped += 1  # no Call-ID, or the worker is not up: the phone retransmits
+            return
+        self._relay.sendto(wrap(peer, data), target)
+
+    def from_worker(self, data: bytes, source: Address) -> None:
+        """Send a worker's datagram to the phone, from the SIP port."""
+        worker = self._by_address.get(source)
+        if worker is None:
+            self._announce(data, source)
+            return
+        envelope = unwrap(data)
+        if envelope is None:
+            return
+        peer, payload = envelope
+        self.dispatcher.outbound(worker, payload, asyncio.get_running_loop().time())
+        self._public.sendto(payload, peer)
+
+    def _announce(self, data: bytes, source: Address) -> None:
+        index = hello_index(data)
+        if index is None or not 0 <= index < len(self._workers) or self._workers[index]:
+            return
+        self._workers[index] = source
+        self._by_address[source] = index
+        log.info("voice_worker_ready", worker=index)
+        if all(address is not None for address in self._workers):
+            self._ready.set()
+
+    async def _prune(self) -> None:
+        while True:
+            await asyncio.sleep(60.0)
+            self.dispatcher.prune(asyncio.get_running_loop().time())
+
+
+__all__ = ["SipFront"]

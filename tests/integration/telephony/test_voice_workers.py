@@ -1,0 +1,90 @@
+"""Two voice worker processes behind one SIP port, driven by a raw UDP SIP client."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import uvloop
+
+from careline.telephony.sip.dispatch import owner_by_hash
+from careline.telephony.workers import VoicePool, port_slices
+from tests.integration.telephony.sipclient import Dialogue, RawSip, sdp
+
+RTP_RANGE = (43000, 43399)
+
+
+class _Phone(RawSip):
+    """The raw client, remembering which address each SIP datagram came from."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: set[tuple[str, int]] = set()
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if data[:1].isalpha():  # SIP; the server's RTP comes to this port too
+            self.sources.add((str(addr[0]), int(addr[1])))
+            super().datagram_received(data, addr)
+
+
+def _call_ids(worker: int, count: int) -> list[str]:
+    found = [
+        f"wk{n}@127.0.0.1"
+        for n in range(200)
+        if owner_by_hash(f"wk{n}@127.0.0.1".encode(), 2) == worker
+    ]
+    return found[:count]
+
+
+async def _call(phone: _Phone, server: tuple[str, int], call_id: str, *, compact: bool) -> int:
+    """Place a call, hang it up; return the RTP port the server answered with."""
+    dialogue = Dialogue(phone, server)
+    dialogue.call_id = call_id
+    invite = dialogue.request("INVITE", body=sdp(phone.port))
+    if compact:
+        invite = invite.replace(b"\r\nCall-ID: ", b"\r\ni: ")
+    dialogue.send(invite)
+    answer = await phone.expect("200", timeout=10.0)
+    dialogue.learn_tag(answer)
+    dialogue.ack(1)
+    match = re.search(rb"m=audio (\d+)", answer)
+    assert match is not None
+    dialogue.send(dialogue.request("BYE"))
+    # Only the worker holding the dialog can accept the BYE; any other would answer 481.
+    bye_answer = await phone.expect("200", timeout=10.0)
+    assert b"BYE" in bye_answer
+    return int(match.group(1))
+
+
+def _worker_of(rtp_port: int) -> int:
+    slices = port_slices(*RTP_RANGE, 2)
+    return next(i for i, (low, high) in enumerate(slices) if low <= rtp_port <= high)
+
+
+def test_calls_spread_by_call_id_and_stay_on_their_worker() -> None:
+    async def main() -> None:
+        pool = VoicePool(
+            2, host="127.0.0.1", port=0, rtp_port_min=RTP_RANGE[0], rtp_port_max=RTP_RANGE[1]
+        )
+        await pool.start()
+        loop = asyncio.get_running_loop()
+        _, phone = await loop.create_datagram_endpoint(_Phone, local_addr=("127.0.0.1", 0))
+        try:
+            placed: dict[str, int] = {}
+            for worker in (0, 1):
+                for index, call_id in enumerate(_call_ids(worker, 2)):
+                    rtp = await _call(phone, pool.address, call_id, compact=index == 1)
+                    placed[call_id] = _worker_of(rtp)
+            assert placed == {cid: owner_by_hash(cid.encode(), 2) for cid in placed}
+            assert set(placed.values()) == {0, 1}
+            assert phone.sources == {pool.address}  # every answer came from the SIP port
+            assert len({p.pid for p in pool.processes}) == 2
+            assert all(p.is_alive() for p in pool.processes)
+        finally:
+            phone.close()
+            await pool.stop()
+        assert pool.processes == []
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
