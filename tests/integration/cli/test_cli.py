@@ -60,3 +60,27 @@ def test_user_add_refuses_an_unknown_role_and_a_short_password(tmp_path: Path) -
     short = careline(tmp_path, "user", "add", "x.y", "--role", "agent", stdin="short\n")
     assert short.returncode == 1
     assert "at least 10 characters" in short.stderr
+
+
+def test_patients_import_keeps_good_rows_reports_bad_ones_and_does_not_duplicate(
+    tmp_path: Path,
+) -> None:
+    assert careline(tmp_path, "db", "upgrade").returncode == 0
+    csv_file = tmp_path / "patients.csv"
+    csv_file.write_text(
+        "姓名,手机,身份证号,出生日期\n"
+        "张伟,13800138000,110101199003074514,1990-03-07\n"
+        "李娜,12345,,1985-01-01\n"
+        "王芳,13900139000,110101199003074515,1990-03-07\n"
+        "赵磊,13700137000,,1988-02-30\n"
+        "陈静,13600136000,,1992-05-06\n",
+        encoding="utf-8",
+    )
+    first = careline(tmp_path, "patients", "import", str(csv_file))
+    assert first.returncode == 1  # some rows failed
+    problems = [line for line in first.stderr.splitlines() if line.startswith("line ")]
+    assert {p.split()[1].rstrip(":") for p in problems} == {"3", "4", "5"}
+    assert "2 created" in first.stdout
+    again = careline(tmp_path, "patients", "import", str(csv_file))
+    assert "0 created" in again.stdout
+    assert "2 already on record" in again.stdout
