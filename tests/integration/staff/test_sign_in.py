@@ -1,13 +1,13 @@
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tests.conftest import PASSWORD, make_staff
 
 from careline.db.uow import UnitOfWork
 from careline.kit.clock import FakeClock
 from careline.staff import service
 from careline.staff.audit import access_history, record_access
 from careline.staff.model import AccountLocked, InvalidCredentials, Role
+from tests.conftest import PASSWORD, make_staff
 
 LIMITS = {"max_attempts": 5, "lock_minutes": 15, "session_hours": 12}
 

@@ -3,9 +3,9 @@ import re
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tests.conftest import PASSWORD, make_staff
 
 from careline.staff.model import Role
+from tests.conftest import PASSWORD, make_staff
 
 
 def _csrf(html: str) -> str:
