@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -75,6 +76,7 @@ async def queue_page(
         "names": NAMES,
         "now": clock.now(),
         "zone": clock.zone,
+        "warning": timedelta(hours=(policy_of(request) or SlaPolicy()).warning_hours),
     }
     return render(request, "complaints/queue.html", context)
 

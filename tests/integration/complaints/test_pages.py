@@ -310,3 +310,30 @@ async def test_department_head_sees_only_their_own_queue(
     page = await head.get("/complaints?queue=office")
     assert page.status_code == 200
     assert f'href="/complaints/{office_ticket}"' not in page.text
+
+
+async def test_queue_flags_tickets_whose_deadline_is_near(
+    staff_client: StaffClientFactory, engine: AsyncEngine
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from careline.complaints.tables import complaint_tickets
+
+    soon = await _ticket(engine, subject="明天到期")
+    later = await _ticket(engine, subject="下周到期")
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        for ticket_id, due in ((soon, now + timedelta(hours=3)), (later, now + timedelta(days=4))):
+            await conn.execute(
+                sa.update(complaint_tickets)
+                .where(complaint_tickets.c.id == ticket_id)
+                .values(resolution_due_at=due)
+            )
+    http = await staff_client(Role.COMPLAINT_HANDLER)
+    rows = re.findall(r"<tr data-number=.*?</tr>", (await http.get("/complaints")).text, re.S)
+    flagged = [row for row in rows if "即将到期" in row]
+    assert len(rows) == 2
+    assert len(flagged) == 1
+    assert "明天到期" in flagged[0]
