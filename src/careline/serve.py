@@ -37,9 +37,13 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
 
         phone = await start_voice_pool(settings, voice_workers)
     elif voice:
+        from careline.telephony.feedback_calls import VoiceFeedbackDialer
         from careline.telephony.runtime import start_phone_line
 
         phone = await start_phone_line(settings, careline)
+        if settings.trunk_configured:
+            # Complaint answers may be read to patients by a call through the trunk.
+            app.state.complaints_dialer = VoiceFeedbackDialer(phone)
     web_url = f"http://{settings.http_host}:{settings.http_port}/"
     print(f"Careline web: {web_url}", flush=True)  # noqa: T201 - the operator's first line
     if phone is not None:
