@@ -46,7 +46,7 @@ NAMES = {
     "female": "Female",
     "unknown": "Unknown",
     "mobile": "Mobile",
-    "home": "Home",
+    "home": "Home phone",
     "work": "Work",
     "voice": "Phone call",
     "sms": "SMS",

@@ -34,3 +34,22 @@ def test_language_choice_falls_back_to_chinese() -> None:
     assert pick_language(None, "fr") == "zh-CN"
     assert pick_language("en-US,en;q=0.9") == "en"
     assert pick_language("zh-TW") == "zh-CN"
+
+
+def test_no_two_catalogs_translate_the_same_text_differently() -> None:
+    from babel.messages.pofile import read_po
+
+    from careline.web.i18n import LOCALES
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po_file in sorted((LOCALES / "zh_CN").glob("*.po")):
+        with po_file.open("rb") as handle:
+            for message in read_po(handle):
+                if not message.id or not message.string:
+                    continue
+                msgid, text = str(message.id), str(message.string)
+                if msgid in seen and seen[msgid][1] != text:
+                    clashes.append(f"{msgid!r}: {seen[msgid][0]} vs {po_file.name}")
+                seen.setdefault(msgid, (po_file.name, text))
+    assert not clashes, clashes
