@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from careline.directory import admin, service
 from careline.directory.model import (
@@ -81,9 +81,12 @@ async def get_hospital(uow: Uow) -> HospitalRead:
 
 
 @api.put("/hospital", response_model=HospitalRead)
-async def put_hospital(body: HospitalWrite, uow: Uow, clock: AppClock, _: Admin) -> HospitalRead:
+async def put_hospital(
+    request: Request, body: HospitalWrite, uow: Uow, clock: AppClock, _: Admin
+) -> HospitalRead:
     """Create or replace the hospital profile (admin)."""
     saved = await admin.save_hospital(uow, hospital=Hospital(**body.model_dump()), now=clock.now())
+    request.app.state.hospital = saved
     read: HospitalRead = HospitalRead.of(saved)
     return read
 

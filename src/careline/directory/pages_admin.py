@@ -81,7 +81,8 @@ async def save_hospital(
 ) -> Response:
     form = await _form(request)
     try:
-        await admin.save_hospital(uow, hospital=read_hospital(form), now=clock.now())
+        saved = await admin.save_hospital(uow, hospital=read_hospital(form), now=clock.now())
+        request.app.state.hospital = saved
     except (FormErrors, InvalidDirectoryInput) as exc:
         context = {
             "kinds": KINDS,

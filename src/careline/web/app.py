@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from careline import __version__
 from careline.bootstrap import booking_policy, complaint_policy
 from careline.config import Settings
+from careline.db.uow import UnitOfWork
+from careline.directory import service as directory_service
 from careline.kit.clock import Clock
 from careline.kit.errors import CarelineError, NotSignedIn
 from careline.membership.service import resolve_card_patients
@@ -46,6 +50,7 @@ LATENCY = Histogram("careline_http_request_seconds", "HTTP request latency", ["r
 def create_app(settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None) -> FastAPI:
     """Return the web application bound to ``engine``."""
     app = FastAPI(
+        lifespan=_load_hospital,
         title="Careline",
         version=__version__,
         description="Hospital contact center: directory, patients, staff and more.",
@@ -69,6 +74,14 @@ def create_app(settings: Settings, engine: AsyncEngine, *, clock: Clock | None =
     _add_operations(app)
     _add_error_handlers(app)
     return app
+
+
+@asynccontextmanager
+async def _load_hospital(app: FastAPI) -> AsyncIterator[None]:
+    """Keep the hospital profile at hand for every page's header."""
+    async with UnitOfWork(app.state.engine) as uow:
+        app.state.hospital = await directory_service.get_hospital(uow)
+    yield
 
 
 def _add_operations(app: FastAPI) -> None:

@@ -129,6 +129,12 @@ def pre_session_csrf(request: Request) -> str:
     return token
 
 
+def _hospital_name(request: Request, language: str) -> str | None:
+    """The hospital's name for the header, once the directory has a profile."""
+    hospital = getattr(request.app.state, "hospital", None)
+    return hospital.name(language) if hospital is not None else None
+
+
 def render(
     request: Request,
     template: str,
@@ -148,7 +154,7 @@ def render(
         "csrf_field": lambda: Markup(
             f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf)}">'
         ),
-        "hospital_name": getattr(request.app.state, "hospital_name", None),
+        "hospital_name": _hospital_name(request, language),
     }
     values.update(context or {})
     response = templates.TemplateResponse(request, template, values, status_code=status_code)

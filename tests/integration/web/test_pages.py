@@ -152,3 +152,26 @@ async def test_admin_cannot_lock_themselves_out(
     assert refused.status_code == 422
     assert "不能移除自己的管理员角色" in refused.text
     assert (await client.get("/admin/staff")).status_code == 200
+
+
+@pytest.mark.asyncio
+async def test_staff_pages_carry_the_hospital_name_once_the_profile_exists(
+    settings: object, engine: AsyncEngine
+) -> None:
+    from careline.db.uow import UnitOfWork
+    from careline.directory import admin
+    from careline.directory.model import Hospital
+    from careline.kit.clock import Clock
+    from careline.web.app import create_app
+
+    hospital = Hospital(name_zh="甲市中心医院", name_en="Jia City Central Hospital")
+
+    async with UnitOfWork(engine) as uow:
+        await admin.save_hospital(uow, hospital=hospital, now=Clock().now())
+    app = create_app(settings, engine)  # type: ignore[arg-type]
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://x") as http:
+            page = await http.get("/staff/sign-in")
+    assert f'class="brand" href="/">{hospital.name_zh}<' in page.text
+    assert 'href="/portal"' in page.text
