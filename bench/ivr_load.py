@@ -18,7 +18,9 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -35,6 +37,9 @@ from careline.telephony.media.g711 import Codec
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE / "sipp" / "ivr_digit.xml"
 CALL_SECONDS = 8.7  # ACK + 7.5 s to the digit + 1 s reply + BYE
+MENU_SCENARIO = HERE / "sipp" / "ivr_menu.xml"
+MENU_SECONDS = 11.5  # three keys 2.5 s apart, 4 s of the instructions, BYE
+MENU_KEYS = "213"  # English, hospital information, visit instructions
 DIGIT_AFTER = 7.5
 
 
@@ -366,10 +371,106 @@ async def load(args: argparse.Namespace) -> None:
         await pool.stop()
 
 
+def _prepare_hospital(data_dir: Path) -> None:
+    """Migrate a fresh database and load the demo hospital the real menu reads from."""
+    env = {**os.environ, "CARELINE_DATA_DIR": str(data_dir), "CARELINE_LOG_LEVEL": "warning"}
+    for command in (["db", "upgrade"], ["demo", "--patients", "0"]):
+        subprocess.run(
+            [sys.executable, "-m", "careline", *command],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+
+def _menu_calls_walked(database: Path, since: str) -> int:
+    """Count the calls whose record shows the whole path keyed by SIPp."""
+    with sqlite3.connect(database) as db:
+        row = db.execute(
+            "SELECT count(*) FROM ivr_call_records WHERE keys = ? AND started_at >= ?"
+            " AND path LIKE '%info_instructions%'",
+            (MENU_KEYS, since),
+        ).fetchone()
+    return int(row[0])
+
+
+async def menu_step(server: tuple[str, int], calls: int, work: Path) -> dict[str, Any]:
+    """One load level on the real main menu: ``calls`` concurrent SIPp callers."""
+    rate = calls / MENU_SECONDS
+    total = calls * 2
+    for old in work.glob("ivr_menu_*_screen.log"):
+        old.unlink()
+    options = (
+        f"-sf {MENU_SCENARIO} -i 127.0.0.1 -mi 127.0.0.1 -p 0 -mp 16000 -r {rate:.2f} -rp 1000 "
+        f"-l {calls} -m {total} -nostdin -fd 1 -trace_screen -max_socket 4096 "
+        f"-timeout {int(3 * MENU_SECONDS + 60)}"
+    )
+    sipp = await asyncio.create_subprocess_exec(
+        "sipp",
+        f"{server[0]}:{server[1]}",
+        *options.split(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=work,
+    )
+    sipp_seconds = await _waited(sipp)
+    return {
+        "calls": calls,
+        "rate_cps": round(rate, 1),
+        **_sipp_totals(next(work.glob("ivr_menu_*_screen.log"))),
+        "sipp_cpu_s": round(sipp_seconds, 1),
+    }
+
+
+async def load_menu(args: argparse.Namespace) -> None:
+    """Run the hospital's real menu in the voice workers and ramp SIPp callers through it."""
+    from careline.config import Settings
+    from careline.telephony.workers import VoicePool
+
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    work = Path(args.work)
+    data_dir = work / "menu-data"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    _prepare_hospital(data_dir)
+    settings = Settings(data_dir=data_dir, log_level=args.log_level)
+    pool = VoicePool(
+        args.workers,
+        host="127.0.0.1",
+        port=0,
+        rtp_port_min=20000,
+        rtp_port_max=39999,
+        settings=settings,
+        max_calls=10000,
+        rtp_timeout=30.0,
+        log_level=args.log_level,
+        unlimited_sources=frozenset({"127.0.0.1"}),
+    )
+    await pool.start()
+    try:
+        for calls in (int(n) for n in args.calls.split(",")):
+            pids = [p.pid for p in pool.processes if p.pid] + [os.getpid()]
+            before = [_cpu_seconds(pid) for pid in pids]
+            since = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+            result = await menu_step(pool.address, calls, work)
+            await asyncio.sleep(3.0)  # the last call records are written as calls end
+            used = [_cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
+            result["walked_whole_path"] = _menu_calls_walked(data_dir / "careline.db", since)
+            result["server_cpu_s"] = [round(u, 1) for u in used]
+            result["cpu_per_call_pct"] = round(
+                100 * sum(used) / max(2 * calls * MENU_SECONDS, 1), 4
+            )
+            print(json.dumps(result), flush=True)  # noqa: T201 - the bench's output
+            await asyncio.sleep(5.0)
+    finally:
+        await pool.stop()
+
+
 def main() -> None:
     """Parse arguments; ``probe`` runs the probe generator, otherwise the load run."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", nargs="?", default="load", choices=["load", "probe"])
+    parser.add_argument("mode", nargs="?", default="load", choices=["load", "probe", "menu"])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--calls", default="200,400,800,1200")
     parser.add_argument("--calls-n", type=int, default=40)
@@ -385,6 +486,8 @@ def main() -> None:
     if args.mode == "probe":
         result = uvloop.run(probe_many(("127.0.0.1", args.port), args.calls_n, args.spacing))
         print(json.dumps(result), flush=True)  # noqa: T201 - read by the load run
+    elif args.mode == "menu":
+        uvloop.run(load_menu(args))
     else:
         uvloop.run(load(args))
 
