@@ -6,6 +6,7 @@ espeak-ng is run as ``espeak-ng -v VOICE -s RATE -b 1 --stdout`` with the text o
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 
@@ -16,16 +17,16 @@ from careline.speech.errors import SynthesisFailed
 log = structlog.get_logger(__name__)
 
 
-class SpeechEngine:
+class SpeechEngine(abc.ABC):
     """Port: turn text into WAV bytes with a named voice."""
 
+    @abc.abstractmethod
     async def version(self) -> str:
         """Return a string naming the engine and its version (part of the cache key)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def synthesize(self, text: str, *, voice: str, rate: int) -> bytes:
         """Return a WAV file speaking the text; rate is in words per minute."""
-        raise NotImplementedError
 
 
 class EspeakEngine(SpeechEngine):

@@ -8,6 +8,7 @@ during a prompt interrupt it (barge-in) and are kept for the next ``collect``.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -77,12 +78,12 @@ class DialOutcome:
     call: Call | None = None
 
 
-class QueuePort:
+class QueuePort(abc.ABC):
     """Port: hand a caller to an agent queue (the ACD implements it)."""
 
+    @abc.abstractmethod
     async def enqueue(self, call: Call, queue: str) -> None:
         """Keep the caller waiting in the queue until an agent takes the call."""
-        raise NotImplementedError
 
 
 class CallHost(Protocol):

@@ -10,18 +10,19 @@ telling us.
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 
 from careline.telephony.sip.digest import digest_ha1
 from careline.telephony.sip.transaction import Address
 
 
-class ExtensionDirectory:
+class ExtensionDirectory(abc.ABC):
     """Port: the extensions allowed to register and their digest secrets."""
 
+    @abc.abstractmethod
     async def ha1_for(self, extension: str, realm: str, algorithm: str) -> str | None:
         """Return H(extension:realm:password) for ``algorithm``, or None when unknown."""
-        raise NotImplementedError
 
 
 class InMemoryExtensionDirectory(ExtensionDirectory):

@@ -21,6 +21,7 @@ the endpoint (``_Accepted``).
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -43,7 +44,7 @@ class TxState(StrEnum):
 
 
 @dataclass(eq=False)
-class Transaction:
+class Transaction(abc.ABC):
     """State shared by the four transaction kinds."""
 
     request: SipRequest
@@ -74,9 +75,9 @@ class Transaction:
         self.state = TxState.TERMINATED
         self.timers.clear()
 
+    @abc.abstractmethod
     def on_timer(self, name: str, now: float) -> None:
         """Handle one expired timer (each kind overrides)."""
-        raise NotImplementedError
 
 
 @dataclass(eq=False)
