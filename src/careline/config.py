@@ -139,6 +139,14 @@ class Settings(BaseSettings):
     waitlist_hold_minutes: int = Field(30, ge=1)
     booking_email_address: str = ""
 
+    # Agents and queues (docs/agents.md).
+
+    # Doctors' voicemail and direct consultations (docs/doctors.md).
+
+    # Outbound campaigns (docs/campaigns.md).
+
+    # Integration with the hospital's systems (docs/integration.md).
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

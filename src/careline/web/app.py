@@ -41,6 +41,10 @@ CONTEXTS = (
     "complaints",
     "ivr",
     "voicemail",
+    "acd",
+    "consultations",
+    "campaigns",
+    "integrations",
 )
 
 REQUESTS = Counter("careline_http_requests_total", "HTTP requests", ["method", "route", "status"])

@@ -1,0 +1,1 @@
+"""Automatic call distribution: queues, skills, agent states and the agent desk."""

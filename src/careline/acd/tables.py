@@ -1,0 +1,3 @@
+"""Tables of the acd context."""
+
+from __future__ import annotations

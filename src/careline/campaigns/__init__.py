@@ -1,0 +1,1 @@
+"""Outbound campaigns: care greetings, reminders and satisfaction surveys."""

@@ -1,0 +1,3 @@
+"""Tables of the campaigns context."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Direct phone consultations with doctors, whose own numbers stay hidden."""

@@ -1,0 +1,3 @@
+"""Tables of the consultations context."""
+
+from __future__ import annotations

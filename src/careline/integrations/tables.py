@@ -1,0 +1,3 @@
+"""Tables of the integrations context."""
+
+from __future__ import annotations
