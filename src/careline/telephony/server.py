@@ -102,8 +102,9 @@ class VoiceServer:
         if trunk is not None:
             trusted.add(trunk.host)
         self.trusted_sources = frozenset(trusted)
-        exempt = frozenset({trunk.host}) if trunk else frozenset()
-        self.limiter = limiter or RateLimiter(exempt=exempt)
+        # A trusted source (trunk, proxy, loopback) carries every call of the line: blocking
+        # it as a scanner would leave the line deaf for block_seconds. max_calls bounds it.
+        self.limiter = limiter or RateLimiter(exempt=self.trusted_sources)
         self.media = media or MediaEngine(host, rtp_port_min, rtp_port_max, rtp_timeout=rtp_timeout)
         self.registrar = Registrar()
         self.access = AccessControl(

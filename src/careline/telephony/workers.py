@@ -25,7 +25,6 @@ import structlog
 from careline.telephony.front import SipFront
 from careline.telephony.server import VoiceServer
 from careline.telephony.sip.dispatch import Address, hello, unwrap, wrap
-from careline.telephony.sip.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -130,7 +129,6 @@ async def _start_server(spec: WorkerSpec, careline: Careline | None) -> VoiceSer
         )
         server = await start_phone_line(local, careline, entry_flow=flow)
     else:
-        exempt = frozenset(spec.unlimited_sources)
         server = VoiceServer(
             host=spec.public[0],
             port=0,
@@ -140,11 +138,17 @@ async def _start_server(spec: WorkerSpec, careline: Careline | None) -> VoiceSer
             max_call_seconds=spec.max_call_seconds,
             rtp_timeout=spec.rtp_timeout,
             entry_flow=flow,
-            limiter=RateLimiter(exempt=exempt) if exempt else None,
         )
         await server.start()
+    exempt_sources(server, spec.unlimited_sources)
     await _relay_to_front(server, spec)
     return server
+
+
+def exempt_sources(server: VoiceServer, sources: frozenset[str]) -> None:
+    """Never rate-limit ``sources`` in this worker (whichever way its server was built)."""
+    # The limiter is shared by the endpoint and access control: widen it in place.
+    server.limiter.exempt = server.limiter.exempt | sources
 
 
 async def _serve(spec: WorkerSpec) -> None:
@@ -296,6 +300,7 @@ __all__ = [
     "WorkerSpec",
     "load_flow",
     "start_voice_pool",
+    "exempt_sources",
     "port_slices",
     "worker_main",
 ]
