@@ -144,6 +144,19 @@ class Settings(BaseSettings):
     # Doctors' voicemail and direct consultations (docs/doctors.md).
 
     # Outbound campaigns (docs/campaigns.md).
+    campaign_windows: str = "09:00-12:00,14:00-20:00"
+    campaign_retry_busy_seconds: float = Field(600.0, ge=0)
+    campaign_retry_no_answer_seconds: float = Field(7200.0, ge=0)
+    campaign_retry_failed_seconds: float = Field(1800.0, ge=0)
+    campaign_max_attempts: int = Field(3, ge=1, le=10)
+    campaign_max_lines: int = Field(10, ge=1)
+    campaign_calls_per_minute: float = Field(30.0, gt=0)
+    campaign_caller_id: str = ""
+    campaign_ring_timeout_seconds: float = Field(40.0, gt=0)
+    campaign_key_timeout_seconds: float = Field(5.0, gt=0)
+    campaign_comment_seconds: int = Field(60, ge=5)
+    campaign_lease_seconds: float = Field(900.0, ge=10)
+    campaign_interval_seconds: float = Field(5.0, gt=0)
 
     # Integration with the hospital's systems (docs/integration.md).
 
