@@ -13,6 +13,7 @@ from careline.channels.ports import InboundHandler
 from careline.channels.runtime import ChannelAdapters, ChannelsRuntime
 from careline.complaints.escalation import run_escalation_worker
 from careline.complaints.inbound import ComplaintEmailHandler
+from careline.integrations.runtime import IntegrationsRuntime
 from careline.scheduling import waitlist
 from careline.scheduling.email_booking import BookingMailRouter, EmailBookingHandler
 
@@ -29,6 +30,9 @@ class BackgroundWork:
         )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.integrations = IntegrationsRuntime(
+            careline.settings, careline.uow, careline.clock, booking_policy(careline.settings)
+        )
 
     def _inbound(self, adapters: ChannelAdapters) -> InboundHandler:
         """Route mail to bookings (at the booking address) or to complaints."""
@@ -49,6 +53,7 @@ class BackgroundWork:
     async def start(self) -> None:
         settings, careline = self.careline.settings, self.careline
         await self.channels.start()
+        await self.integrations.start()
         self._tasks.append(
             asyncio.create_task(
                 run_escalation_worker(
@@ -82,4 +87,5 @@ class BackgroundWork:
         for task in self._tasks:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 10)
+        await self.integrations.stop()
         await self.channels.stop()

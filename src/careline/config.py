@@ -159,6 +159,21 @@ class Settings(BaseSettings):
     campaign_interval_seconds: float = Field(5.0, gt=0)
 
     # Integration with the hospital's systems (docs/integration.md).
+    his_mllp_host: str = "127.0.0.1"
+    his_mllp_port: int = Field(0, ge=0, le=65535)  # 0: no HL7 listener
+    his_application: str = "CARELINE"
+    his_facility: str = ""
+    his_encoding: str = "utf-8"
+    his_booking_channel: Literal["phone", "web", "email", "agent", "window", "referral"] = "window"
+    his_send_host: str = ""  # empty: no SIU sender
+    his_send_port: int = Field(2575, ge=1, le=65535)
+    his_send_application: str = "HIS"
+    his_send_facility: str = ""
+    his_send_interval_seconds: float = Field(5.0, gt=0)
+    his_fhir_url: str = ""  # empty: no FHIR client
+    his_fhir_token: str = ""
+    his_fhir_push_bookings: bool = False
+    his_fhir_sync_interval_seconds: float = Field(300.0, gt=0)
 
     @field_validator("timezone")
     @classmethod
