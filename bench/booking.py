@@ -6,9 +6,17 @@ book through ``careline.scheduling.service.book_appointment`` (the fee charged i
 transaction) until every member has tried once. Checks afterwards that no place was sold
 twice (unique queue numbers per session, no period over capacity) and that every booking
 was charged exactly once. Runs on a temporary SQLite file and on PostgreSQL (a throw-away
-server started like the test suite's, or ``CARELINE_BENCH_PG_URL``).
+server started like the test suite's, or ``CARELINE_BENCH_PG_URL``, whose public schema
+it drops and rebuilds).
+
+Besides the rate and latencies it reports, per attempt, the SQL statements sent (counted
+with SQLAlchemy's ``before_cursor_execute`` event; BEGIN and COMMIT are not statements
+there) and the CPU time of this process and of the PostgreSQL backends serving the pool
+(from /proc): the objective figures when the machine is shared and rates are noisy.
 
     .venv/bin/python bench/booking.py [--patients 4000] [--clients 50 500] [--no-pg]
+        [--no-sqlite] [--pg-pool 60]
+    .venv/bin/python bench/booking.py --profile [--patients 2000]   # CPU per statement
 """
 
 from __future__ import annotations
@@ -64,7 +72,12 @@ FAST = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 async def build(engine: AsyncEngine, patients: int) -> tuple[list[int], list[int]]:
     async with engine.begin() as conn:
-        await conn.run_sync(metadata.drop_all)
+        if engine.dialect.name == "postgresql":
+            # Whatever an earlier run (of any version) left behind goes.
+            await conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            await conn.execute(sa.text("CREATE SCHEMA public"))
+        else:
+            await conn.run_sync(metadata.drop_all)
         await conn.run_sync(metadata.create_all)
     clock = FakeClock(START)
     week = [
@@ -119,6 +132,12 @@ async def run(
     ]
     latencies: list[float] = []
     outcomes = {"booked": 0, "refused": 0}
+    statements = [0]
+
+    def count(*_args: object) -> None:
+        statements[0] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
 
     async def client() -> None:
         while work:
@@ -131,18 +150,100 @@ async def run(
             except SchedulingError:
                 outcomes["refused"] += 1
             latencies.append(time.perf_counter() - began)
+            # A real client's next request comes a network trip later: without this the
+            # client that just gave its connection back would take it again at once,
+            # ahead of those woken to wait for one (the pool lets newcomers barge in).
+            await asyncio.sleep(0)
 
+    backends = await warm_pool(engine, clients)
+    db_cpu = cpu_seconds(backends)
+    own_cpu = os.times()
     began = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - began
+    own_user = os.times().user - own_cpu.user
+    own_system = os.times().system - own_cpu.system
+    db_cpu = cpu_seconds(backends) - db_cpu
+    event.remove(engine.sync_engine, "before_cursor_execute", count)
     latencies.sort()
     return {
+        "python_cpu_ms": (own_user + own_system) * 1000 / len(latencies),
+        "python_system_ms": own_system * 1000 / len(latencies),
+        "db_cpu_ms": db_cpu * 1000 / len(latencies),
+        "statements": statements[0] / len(latencies),
         "attempts": len(latencies),
         "booked": outcomes["booked"],
         "per_second": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
     }
+
+
+async def warm_pool(engine: AsyncEngine, clients: int) -> list[int]:
+    """Open the pool's connections before the clock starts; return PostgreSQL's backend pids."""
+    size = engine.pool.size() if hasattr(engine.pool, "size") else 1
+    opened = [await engine.connect() for _ in range(min(clients, size))]
+    pids = []
+    if engine.dialect.name == "postgresql":
+        for conn in opened:
+            pids.append(int(await conn.scalar(sa.text("SELECT pg_backend_pid()")) or 0))
+            await conn.rollback()
+    for conn in opened:
+        await conn.close()
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these local processes (PostgreSQL backends), from /proc."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def on_cpu(pid: int) -> float:
+    """Seconds a process has run on a CPU, to the nanosecond (/proc/PID/schedstat)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+
+
+async def statement_profile(engine: AsyncEngine, doctors: list[int], cards: list[int]) -> None:
+    """Book one at a time on PostgreSQL and split both processes' CPU time by statement."""
+    (pid,) = await warm_pool(engine, 1)
+    spent: dict[str, list[float]] = {}
+    mark = [0.0, 0.0]
+
+    def before(*_args: object) -> None:
+        mark[:] = [time.process_time(), on_cpu(pid)]
+
+    def after(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        label = " ".join(statement.split())[:70]
+        row = spent.setdefault(label, [0.0, 0.0, 0.0])
+        row[0] += 1
+        row[1] += time.process_time() - mark[0]
+        row[2] += on_cpu(pid) - mark[1]
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    event.listen(engine.sync_engine, "after_cursor_execute", after)
+    own, db = time.process_time(), on_cpu(pid)
+    result = await run(engine, doctors, cards, 1)
+    own, db = time.process_time() - own, on_cpu(pid) - db
+    n = result["attempts"]
+    print(f"{'per booking':<72} {'count':>5} {'python µs':>9} {'postgres µs':>11}")
+    for label, (count, python, postgres) in sorted(spent.items(), key=lambda i: -i[1][1]):
+        if count / n >= 0.05:
+            print(
+                f"{label:<72} {count / n:5.2f} {python * 1e6 / n:9.0f} {postgres * 1e6 / n:11.0f}"
+            )
+    inside = [sum(row[i] for row in spent.values()) for i in (1, 2)]
+    print(f"{'all statements':<72} {'':5} {inside[0] * 1e6 / n:9.0f} {inside[1] * 1e6 / n:11.0f}")
+    rest = ((own - inside[0]) * 1e6 / n, (db - inside[1]) * 1e6 / n)
+    print(
+        f"{'outside statements (Python: rules, SQLAlchemy; PG: BEGIN, COMMIT)':<72} "
+        f"{'':5} {rest[0]:9.0f} {rest[1]:11.0f}"
+    )
+    print(f"{'total':<72} {'':5} {own * 1e6 / n:9.0f} {db * 1e6 / n:11.0f}")
 
 
 async def double_bookings(engine: AsyncEngine) -> int:
@@ -169,11 +270,11 @@ async def double_bookings(engine: AsyncEngine) -> int:
     return int(repeated or 0) + int(over or 0) + abs(int(charges or 0) - int(booked or 0))
 
 
-def bench_engine(url: str, clients: int) -> AsyncEngine:
+def bench_engine(url: str, clients: int, pg_pool: int = 60) -> AsyncEngine:
     """An engine whose pool is fixed in size: no connection is opened during the run."""
     if not url.startswith("sqlite"):
         return create_async_engine(
-            url, pool_size=min(clients, 60), max_overflow=0, pool_timeout=300
+            url, pool_size=min(clients, pg_pool), max_overflow=0, pool_timeout=300
         )
     # One connection per client: SQLAlchemy's pool does not hand connections out in
     # arrival order, so a client queueing for one could wait for seconds; with SQLite's
@@ -185,20 +286,36 @@ def bench_engine(url: str, clients: int) -> AsyncEngine:
     return engine
 
 
-async def bench(name: str, url: str, patients: int, clients_list: list[int]) -> None:
+async def bench(
+    name: str, url: str, patients: int, clients_list: list[int], pg_pool: int = 60
+) -> None:
     for clients in clients_list:
-        engine = bench_engine(url, clients)
+        engine = bench_engine(url, clients, pg_pool)
         doctors, cards = await build(engine, patients)
         result = await run(engine, doctors, cards, clients)
         doubles = await double_bookings(engine)
         await engine.dispose()
+        cpu = (
+            f"cpu/attempt: python={result['python_cpu_ms']:.2f} ms "
+            f"(kernel {result['python_system_ms']:.2f})"
+        )
+        if name == "postgresql":
+            cpu += f" postgres={result['db_cpu_ms']:.2f} ms"
         print(
             f"{name:<10} clients={clients:<4} attempts={result['attempts']:.0f} "
             f"booked={result['booked']:.0f} {result['per_second']:,.0f} bookings/s "
             f"p50={result['p50_ms']:.1f} ms p99={result['p99_ms']:.1f} ms "
+            f"statements/attempt={result['statements']:.1f} {cpu} "
             f"double_bookings={doubles}",
             flush=True,
         )
+
+
+async def profile(url: str, patients: int) -> None:
+    engine = bench_engine(url, 1)
+    doctors, cards = await build(engine, patients)
+    await statement_profile(engine, doctors, cards)
+    await engine.dispose()
 
 
 @contextlib.contextmanager
@@ -218,13 +335,23 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=4000)
     parser.add_argument("--clients", type=int, nargs="+", default=[50, 500])
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--pg-pool", type=int, default=60, help="PostgreSQL pool size")
+    parser.add_argument(
+        "--profile", action="store_true", help="one client on PostgreSQL: CPU per statement"
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        asyncio.run(bench("sqlite", url, args.patients, args.clients))
+    if args.profile:
+        with postgres() as url:
+            asyncio.run(profile(url, args.patients))
+        return
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+            asyncio.run(bench("sqlite", url, args.patients, args.clients))
     if not args.no_pg:
         with postgres() as url:
-            asyncio.run(bench("postgresql", url, args.patients, args.clients))
+            asyncio.run(bench("postgresql", url, args.patients, args.clients, args.pg_pool))
 
 
 if __name__ == "__main__":

@@ -100,6 +100,7 @@ class MemberCard:
     failed_pin_attempts: int
     locked_until: datetime | None
     created_at: datetime
+    balance: int = 0  # fen, the cached sum of the ledger (see tables.member_cards)
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now

@@ -27,7 +27,20 @@ def _card(row: Any) -> MemberCard:
         failed_pin_attempts=row.failed_pin_attempts,
         locked_until=row.locked_until,
         created_at=row.created_at,
+        balance=row.balance,
     )
+
+
+# Prepared once: the cached balance moves with every entry, guarded against overdraw.
+_MOVE_BALANCE = (
+    sa.update(member_cards)
+    .where(member_cards.c.id == sa.bindparam("card"))
+    .values(balance=member_cards.c.balance + sa.bindparam("amount", type_=sa.BigInteger))
+)
+_DEBIT_BALANCE = _MOVE_BALANCE.where(
+    member_cards.c.balance + sa.bindparam("amount", type_=sa.BigInteger) >= 0
+)
+_INSERT_ENTRY = sa.insert(ledger_entries).returning(ledger_entries.c.id)
 
 
 def _entry(row: Any) -> LedgerEntry:
@@ -78,6 +91,7 @@ class MembershipRepository:
                 failed_pin_attempts=0,
                 created_at=now,
                 updated_at=now,
+                balance=0,
             )
         )
         assert result.inserted_primary_key is not None
@@ -139,21 +153,28 @@ class MembershipRepository:
         reason: str,
         staff_id: int | None,
         now: datetime,
-    ) -> LedgerEntry:
-        result = await self.conn.execute(
-            sa.insert(ledger_entries).values(
-                card_id=card_id,
-                kind=kind,
-                amount=amount,
-                idempotency_key=key,
-                reason=reason,
-                staff_id=staff_id,
-                created_at=now,
-            )
+    ) -> LedgerEntry | None:
+        """Append an entry and move the cached balance with it; None if it would overdraw.
+
+        The card should be locked. On None, or on an IntegrityError from a reused key, the
+        transaction holds a half-made change and must be rolled back, never committed.
+        """
+        moved = await self.conn.execute(
+            _DEBIT_BALANCE if amount < 0 else _MOVE_BALANCE, {"card": card_id, "amount": amount}
         )
-        assert result.inserted_primary_key is not None
-        entry_id = int(result.inserted_primary_key[0])
-        return LedgerEntry(entry_id, card_id, kind, amount, key, reason, staff_id, now)
+        if moved.rowcount != 1:
+            return None
+        values = {
+            "card_id": card_id,
+            "kind": kind,
+            "amount": amount,
+            "idempotency_key": key,
+            "reason": reason,
+            "staff_id": staff_id,
+            "created_at": now,
+        }
+        entry_id = (await self.conn.execute(_INSERT_ENTRY, values)).scalar_one()
+        return LedgerEntry(int(entry_id), card_id, kind, amount, key, reason, staff_id, now)
 
     async def entries_between(
         self, card_id: int, start: datetime, end: datetime

@@ -2,7 +2,9 @@
 
 Every ledger write locks the card row first (see ``repository.lock_row``), then checks
 the idempotency key and the balance, then appends; two charges on one card therefore run
-one after the other and can never overdraw it, on SQLite and on PostgreSQL alike.
+one after the other and can never overdraw it, on SQLite and on PostgreSQL alike. The
+card row caches the balance (``member_cards.balance``), moved in the same transaction as
+each appended entry by an ``UPDATE`` that itself refuses to go below zero.
 """
 
 from __future__ import annotations
@@ -224,7 +226,7 @@ async def post_entry(
         return existing
     if kind in (EntryKind.CHARGE, EntryKind.TOP_UP) and card.status is not CardStatus.ACTIVE:
         raise CardNotActive("This card is not active.", field="card_id")
-    if signed < 0 and await repo.balance(card_id) + signed < 0:
+    if signed < 0 and card.balance + signed < 0:
         raise InsufficientBalance("The card's balance is too low.", field="amount")
     try:
         entry = await repo.add_entry(
@@ -239,9 +241,41 @@ async def post_entry(
     except IntegrityError:
         # The same key was just used on another card: the lock does not cover that race.
         raise IdempotencyConflict("This request key was already used for another entry.") from None
+    if entry is None:  # the card was not locked by its caller after all
+        raise InsufficientBalance("The card's balance is too low.", field="amount")
     if commit:
         await uow.commit()
     return entry
+
+
+async def charge_locked_card(
+    uow: UnitOfWork,
+    *,
+    card_id: int,
+    amount: int,
+    key: str,
+    reason: str,
+    now: datetime,
+    staff_id: int | None = None,
+) -> int:
+    """Append a charge of ``amount`` fen to a card the caller has locked; return its id.
+
+    For a caller that has already checked the card's status, the key and the balance under
+    the lock (the booking path); the balance guard still refuses an overdraw. On any error
+    the caller's transaction must be rolled back.
+    """
+    entry = await _repo(uow).add_entry(
+        card_id=card_id,
+        kind=EntryKind.CHARGE,
+        amount=signed_amount(EntryKind.CHARGE, amount),
+        key=key,
+        reason=reason,
+        staff_id=staff_id,
+        now=now,
+    )
+    if entry is None:
+        raise InsufficientBalance("The card's balance is too low.", field="amount")
+    return entry.id
 
 
 async def card_balance(uow: UnitOfWork, *, card_id: int) -> int:

@@ -1,4 +1,10 @@
-"""Tables of the membership context: cards and their append-only ledger (fen)."""
+"""Tables of the membership context: cards and their append-only ledger (fen).
+
+``member_cards.balance`` caches the sum of the card's ledger entries. It is changed only
+together with an appended entry, in the same transaction and under the card's row lock,
+and a guarded ``UPDATE`` (``balance + amount >= 0``) refuses an overdraw in the database
+itself; the ledger stays the record, the column saves summing it on every charge.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ member_cards = sa.Table(
     sa.Column("locked_until", UtcDateTime, nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("balance", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 ledger_entries = sa.Table(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -39,3 +39,23 @@ async def writer_gate(conn: AsyncConnection) -> AsyncIterator[None]:
             # whenever the caller's unit of work ends; the refused work is void anyway.
             await conn.rollback()
             raise
+
+
+_firsts: weakref.WeakValueDictionary[Hashable, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+@asynccontextmanager
+async def first_comer(conn: AsyncConnection, *key: Hashable) -> AsyncIterator[None]:
+    """Let one task of this engine at a time through for ``key``; the rest wait their turn.
+
+    For work every racer would otherwise repeat (storing a clinic session on its first
+    booking reads the doctor's whole schedule): the waiters then find it done. The lock
+    is per engine, so a task never waits here on another engine's task (on SQLite that
+    one might be waiting for this task's write lock).
+    """
+    full_key = (id(asyncio.get_running_loop()), id(conn.engine.sync_engine), *key)
+    lock = _firsts.get(full_key)
+    if lock is None:
+        lock = _firsts[full_key] = asyncio.Lock()
+    async with lock:
+        yield

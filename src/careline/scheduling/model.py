@@ -204,11 +204,33 @@ def free_places(
 
     ``held`` places are offered to waiting patients and count as taken.
     """
-    left = period.capacity - sum(taken.values()) - held
+    return free_for_channel(
+        period,
+        channel,
+        sum(taken.values()),
+        taken.get(channel, 0),
+        policy=policy,
+        released=released,
+        held=held,
+    )
+
+
+def free_for_channel(
+    period: Period,
+    channel: Channel,
+    taken: int,
+    taken_by_channel: int,
+    *,
+    policy: BookingPolicy,
+    released: bool,
+    held: int = 0,
+) -> int:
+    """Like ``free_places``, from the period's total taken and the channel's own count."""
+    left = period.capacity - taken - held
     if released:
         return max(left, 0)
     own = pool_sizes(period.capacity, policy.pool_shares).get(channel, 0)
-    return max(min(own - taken.get(channel, 0), left), 0)
+    return max(min(own - taken_by_channel, left), 0)
 
 
 def last_bookable_day(policy: BookingPolicy, now: datetime, zone: tzinfo) -> date:
@@ -270,6 +292,26 @@ class BookingSession:
 
     def periods(self, policy: BookingPolicy) -> list[Period]:
         return split_periods(self.starts_at, self.ends_at, self.capacity, policy.period_minutes)
+
+
+@dataclass(frozen=True, slots=True)
+class BookingState:
+    """What the booking rules read in one trip once the session (and card) are locked."""
+
+    card_status: str
+    patient_id: int
+    balance: int  # fen, the card's cached balance
+    id_number: str | None  # None when the patient record is missing
+    merged: bool
+    earlier_id: int | None  # the booking already made with this request key
+    taken: int  # places of the period held by bookings
+    taken_by_channel: int  # of which by the requesting channel
+    held: int  # places of the period offered to waiting patients
+    own_offer: bool  # one of the held places is offered to this card
+    # (status, day, department) of the patient's recent bookings; ``history_current`` is
+    # False when they were read before the card lock was granted (PostgreSQL).
+    history: list[tuple[str, date, int]] = field(default_factory=list)
+    history_current: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from careline.db.metadata import UtcDateTime
 from careline.membership.repository import lock_row
-from careline.patients.tables import patients
 from careline.scheduling.model import (
     Booking,
     BookingSession,
+    BookingState,
     BookingStatus,
     Channel,
     WaitlistEntry,
@@ -24,7 +25,6 @@ from careline.scheduling.tables import booking_sessions, bookings, waitlist_entr
 
 # Statuses that keep their place: a no-show still used up the doctor's time.
 HOLDING = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
-_HELD = "held"  # the label of waiting-list holds next to the channels in period_load
 
 
 def _session(row: Any) -> BookingSession:
@@ -55,6 +55,133 @@ def _wait(row: Any) -> WaitlistEntry:
     values["channel"] = Channel(values["channel"])
     values["status"] = WaitStatus(values["status"])
     return WaitlistEntry(**values)
+
+
+# The booking path's statements are built once, not per call: building and hashing a
+# Core statement costs more Python time than PostgreSQL spends running it.
+_SESSION_AT = (
+    booking_sessions.c.doctor_id == sa.bindparam("at_doctor"),
+    booking_sessions.c.day == sa.bindparam("at_day", type_=sa.Date),
+    booking_sessions.c.period == sa.bindparam("at_period"),
+)
+_LOCK_SESSION_AT = {
+    "postgresql": booking_sessions.select().where(*_SESSION_AT).with_for_update(),
+    # SQLite: a no-op UPDATE takes the database's write lock (see lock_row).
+    "sqlite": sa.update(booking_sessions)
+    .where(*_SESSION_AT)
+    .values(id=booking_sessions.c.id)
+    .returning(*booking_sessions.c),
+}
+_HOLDING_SQL = ", ".join(f"'{status}'" for status in HOLDING)
+_PERIOD = f"session_id = :session AND period_index = :period_index AND status IN ({_HOLDING_SQL})"
+# Everything the rules read once the session is locked, in one trip, with one row per
+# booking of the patient since :since (or one row of NULLs). On PostgreSQL it also locks
+# the card (FOR UPDATE OF c); the session's counts cannot change meanwhile, but the
+# patient's bookings are those of the snapshot taken before the card lock was granted,
+# so the charge re-checks them (see _CHARGE_AND_BOOK_PG). On SQLite the database's write
+# lock is already held: every read is current.
+_STATE_SQL = f"""
+SELECT c.status, c.patient_id, c.balance, p.id AS found, p.id_number, p.merged_into_id,
+  (SELECT b.id FROM bookings b WHERE b.idempotency_key = :key) AS earlier,
+  (SELECT COUNT(*) FROM bookings WHERE {_PERIOD}) AS taken,
+  (SELECT COUNT(*) FROM bookings WHERE {_PERIOD} AND channel = :channel) AS mine,
+  (SELECT COUNT(*) FROM waitlist_entries w WHERE w.session_id = :session
+    AND w.period_index = :period_index AND w.status = '{WaitStatus.OFFERED}'
+    AND w.offer_expires_at > :now) AS held,
+  (SELECT COUNT(*) FROM waitlist_entries w WHERE w.id = :waitlist AND w.card_id = :card
+    AND w.period_index = :period_index AND w.offer_expires_at > :now) AS own_offer,
+  h.status AS h_status, h.day AS h_day, h.department_id AS h_department
+FROM member_cards c LEFT JOIN patients p ON p.id = c.patient_id
+LEFT JOIN bookings h ON h.patient_id = c.patient_id AND h.day >= :since
+WHERE c.id = :card"""
+_STATE_BINDS = (
+    sa.bindparam("now", type_=UtcDateTime()),
+    sa.bindparam("since", type_=sa.Date),
+    sa.bindparam("waitlist", type_=sa.Integer),
+    sa.bindparam("session", type_=sa.Integer),
+    sa.bindparam("period_index", type_=sa.Integer),
+    sa.bindparam("card", type_=sa.Integer),
+)
+_STATE = {
+    "postgresql": sa.text(_STATE_SQL + " FOR UPDATE OF c")
+    .bindparams(*_STATE_BINDS)
+    .columns(h_day=sa.Date),
+    "sqlite": sa.text(_STATE_SQL).bindparams(*_STATE_BINDS).columns(h_day=sa.Date),
+}
+_HISTORY = (
+    sa.text(
+        "SELECT status, day, department_id FROM bookings "
+        "WHERE patient_id = :patient AND day >= :since"
+    )
+    .bindparams(sa.bindparam("patient", type_=sa.Integer), sa.bindparam("since", type_=sa.Date))
+    .columns(status=sa.String, day=sa.Date, department_id=sa.Integer)
+)
+_NEXT_NUMBER = (
+    "(SELECT COALESCE(MAX(queue_number), 0) + 1 FROM bookings WHERE session_id = :session)"
+)
+_BOOKING_COLUMNS = (
+    "session_id, patient_id, card_id, department_id, day, period_index, period_starts_at, "
+    "period_ends_at, queue_number, channel, status, fee, idempotency_key, charge_entry_id, "
+    "staff_id, created_at"
+)
+
+
+def _booking_values(entry: str, *, typed: bool) -> str:
+    """The SELECT list of a new booking; ``typed`` casts for PostgreSQL's INSERT ... SELECT."""
+
+    def cast(name: str, sql_type: str) -> str:
+        return f"CAST(:{name} AS {sql_type})" if typed else f":{name}"
+
+    stamp = "TIMESTAMP WITH TIME ZONE"
+    return (
+        f"{cast('session', 'INTEGER')}, {cast('patient', 'INTEGER')}, {cast('card', 'INTEGER')}, "
+        f"{cast('department', 'INTEGER')}, {cast('day', 'DATE')}, "
+        f"{cast('period_index', 'INTEGER')}, {cast('starts', stamp)}, {cast('ends', stamp)}, "
+        f"{_NEXT_NUMBER}, {cast('channel', 'VARCHAR')}, '{BookingStatus.BOOKED}', "
+        f"{cast('fee', 'INTEGER')}, {cast('key', 'VARCHAR')}, {entry}, "
+        f"{cast('staff', 'INTEGER')}, {cast('now', stamp)}"
+    )
+
+
+_BOOKING_BINDS = (
+    sa.bindparam("day", type_=sa.Date),
+    sa.bindparam("starts", type_=UtcDateTime()),
+    sa.bindparam("ends", type_=UtcDateTime()),
+    sa.bindparam("now", type_=UtcDateTime()),
+    sa.bindparam("staff", type_=sa.Integer),
+)
+# The booking row with the session's next queue number (the session is locked).
+_INSERT_BOOKING = sa.text(
+    f"INSERT INTO bookings ({_BOOKING_COLUMNS}) VALUES "
+    f"({_booking_values(':entry', typed=False)}) "
+    "RETURNING id, queue_number, charge_entry_id"
+).bindparams(*_BOOKING_BINDS, sa.bindparam("entry", type_=sa.Integer))
+# PostgreSQL: the fee off the cached balance (refused below zero), its ledger entry and
+# the booking, in one statement; no row back means the balance was too low.
+_OPEN = f"FROM bookings WHERE patient_id = :patient AND status = '{BookingStatus.BOOKED}'"
+_CHARGE_AND_BOOK_PG = sa.text(
+    f"""WITH charged AS (
+  UPDATE member_cards SET balance = balance - CAST(:fee AS BIGINT)
+  WHERE id = :card AND balance >= CAST(:fee AS BIGINT)
+    AND NOT EXISTS (SELECT 1 {_OPEN} AND day = :day AND department_id = :department)
+    AND (SELECT COUNT(*) {_OPEN} AND day >= :today) < :max_active
+  RETURNING id
+), entry AS (
+  INSERT INTO member_ledger_entries
+    (card_id, kind, amount, idempotency_key, reason, staff_id, created_at)
+  SELECT id, 'charge', -CAST(:fee AS BIGINT), CAST(:entry_key AS VARCHAR),
+    CAST(:reason AS VARCHAR), CAST(:staff AS INTEGER), CAST(:now AS TIMESTAMP WITH TIME ZONE)
+  FROM charged
+  RETURNING id
+)
+INSERT INTO bookings ({_BOOKING_COLUMNS})
+SELECT {_booking_values("entry.id", typed=True)} FROM entry
+RETURNING id, queue_number, charge_entry_id"""
+).bindparams(
+    *_BOOKING_BINDS,
+    sa.bindparam("today", type_=sa.Date),
+    sa.bindparam("max_active", type_=sa.Integer),
+)
 
 
 class SchedulingRepository:
@@ -94,28 +221,97 @@ class SchedulingRepository:
         self, doctor_id: int, day: date, period: str
     ) -> BookingSession | None:
         """Lock and return the stored session of a doctor's clinic, if it is stored."""
-        row = await lock_row(
-            self.conn,
-            booking_sessions,
-            0,
-            booking_sessions.c.doctor_id == doctor_id,
-            booking_sessions.c.day == day,
-            booking_sessions.c.period == period,
-        )
+        statement = _LOCK_SESSION_AT[self._dialect]
+        params = {"at_doctor": doctor_id, "at_day": day, "at_period": period}
+        row = (await self.conn.execute(statement, params)).first()
         return _session(row) if row is not None else None
+
+    @property
+    def _dialect(self) -> str:
+        return "postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"
+
+    async def booking_state(
+        self,
+        *,
+        session_id: int,
+        period_index: int,
+        card_id: int,
+        channel: Channel,
+        key: str,
+        waitlist_id: int | None,
+        now: datetime,
+        since: date,
+    ) -> BookingState | None:
+        """Read what the rules need under the session lock; lock the card. None: no card."""
+        params = {
+            "since": since,
+            "session": session_id,
+            "period_index": period_index,
+            "card": card_id,
+            "channel": channel.value,
+            "key": key,
+            "waitlist": waitlist_id,
+            "now": now,
+        }
+        rows = (await self.conn.execute(_STATE[self._dialect], params)).all()
+        if not rows:
+            return None
+        row = rows[0]
+        return BookingState(
+            card_status=row.status,
+            patient_id=row.patient_id,
+            balance=int(row.balance),
+            id_number=row.id_number if row.found is not None else None,
+            merged=row.merged_into_id is not None,
+            earlier_id=row.earlier,
+            taken=int(row.taken),
+            taken_by_channel=int(row.mine),
+            held=int(row.held),
+            own_offer=bool(row.own_offer),
+            history=[(r.h_status, r.h_day, r.h_department) for r in rows if r.h_day is not None],
+            history_current=self._dialect == "sqlite",
+        )
+
+    async def patient_history(self, patient_id: int, since: date) -> list[tuple[str, date, int]]:
+        """Return (status, day, department) of a patient's bookings from ``since`` on."""
+        rows = await self.conn.execute(_HISTORY, {"patient": patient_id, "since": since})
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    async def insert_booking(
+        self, values: dict[str, Any], *, entry_id: int | None
+    ) -> tuple[int, int, int | None]:
+        """Insert a booking with the session's next number; return id, number and charge."""
+        row = (await self.conn.execute(_INSERT_BOOKING, {**values, "entry": entry_id})).one()
+        return row[0], row[1], row[2]
+
+    async def charge_and_insert_booking(
+        self,
+        values: dict[str, Any],
+        *,
+        entry_key: str,
+        reason: str,
+        today: date,
+        max_active: int,
+    ) -> tuple[int, int, int | None] | None:
+        """PostgreSQL: charge and book at once; None if too poor or the limits now refuse.
+
+        The limits (one open booking per department and day, ``max_active`` open ones) are
+        checked again here, where every booking of the card is visible.
+        """
+        params = {
+            **values,
+            "entry_key": entry_key,
+            "reason": reason,
+            "today": today,
+            "max_active": max_active,
+        }
+        row = (await self.conn.execute(_CHARGE_AND_BOOK_PG, params)).first()
+        return (row[0], row[1], row[2]) if row is not None else None
 
     async def lock_session(self, session_id: int) -> BookingSession:
         row = await lock_row(self.conn, booking_sessions, session_id)
         assert row is not None, "sessions are never deleted"
         return _session(row)
-
-    async def patient_identity(self, patient_id: int) -> tuple[str | None, bool] | None:
-        """Return the patient's ID number and whether the record was merged away."""
-        query = sa.select(patients.c.id_number, patients.c.merged_into_id).where(
-            patients.c.id == patient_id
-        )
-        row = (await self.conn.execute(query)).first()
-        return (row[0], row[1] is not None) if row else None
 
     async def stop_session(self, session_id: int, reason: str) -> None:
         await self.conn.execute(
@@ -141,34 +337,6 @@ class SchedulingRepository:
             result.setdefault((session_id, index), {})[Channel(channel)] = count
         return result
 
-    async def period_load(
-        self, session_id: int, period_index: int, now: datetime
-    ) -> tuple[dict[Channel, int], int]:
-        """Return one period's places taken per channel and held for waiters, in one trip."""
-        booked = (
-            sa.select(bookings.c.channel, sa.func.count().label("n"))
-            .where(
-                bookings.c.session_id == session_id,
-                bookings.c.period_index == period_index,
-                bookings.c.status.in_(HOLDING),
-            )
-            .group_by(bookings.c.channel)
-        )
-        held = sa.select(sa.literal(_HELD).label("channel"), sa.func.count().label("n")).where(
-            waitlist_entries.c.session_id == session_id,
-            waitlist_entries.c.period_index == period_index,
-            waitlist_entries.c.status == WaitStatus.OFFERED,
-            waitlist_entries.c.offer_expires_at > now,
-        )
-        taken: dict[Channel, int] = {}
-        held_places = 0
-        for channel, count in await self.conn.execute(sa.union_all(booked, held)):
-            if channel == _HELD:
-                held_places = count
-            else:
-                taken[Channel(channel)] = count
-        return taken, held_places
-
     async def held_offers(
         self, session_ids: Sequence[int], now: datetime
     ) -> dict[tuple[int, int], int]:
@@ -185,18 +353,6 @@ class SchedulingRepository:
             .group_by(waitlist_entries.c.session_id, waitlist_entries.c.period_index)
         )
         return {(s, i): n for s, i, n in await self.conn.execute(query)}
-
-    async def add_booking(self, values: dict[str, Any]) -> Booking:
-        """Insert a booking with the session's next queue number (the session is locked)."""
-        next_number = (
-            sa.select(sa.func.coalesce(sa.func.max(bookings.c.queue_number), 0) + 1)
-            .where(bookings.c.session_id == values["session_id"])
-            .scalar_subquery()
-        )
-        statement = (
-            sa.insert(bookings).values(queue_number=next_number, **values).returning(*bookings.c)
-        )
-        return _booking((await self.conn.execute(statement)).one())
 
     async def get_booking(self, booking_id: int) -> Booking | None:
         row = (

@@ -5,12 +5,19 @@ and then the member card, inside one transaction; every rule is checked after bo
 are held, so the counts it reads cannot change before the booking row and the charge are
 written and committed together. Two patients racing for the last place run one after the
 other; the second sees the place gone and is told the session is full.
+
+The booking path is four statements (see docs/appointments.md): lock the session; lock
+the card and read everything the rules need; then, on PostgreSQL, one statement that
+charges the cached balance, appends the ledger entry and inserts the booking (on SQLite
+three). PostgreSQL reads the patient's own bookings in the snapshot taken before the
+card lock was granted, so that statement re-checks the patient's limits where every
+committed booking is visible, and a refusal there is explained by a fresh read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -20,40 +27,42 @@ from careline.directory import service as directory
 from careline.directory.model import SessionPeriod
 from careline.directory.sessions import ClinicSession
 from careline.kit.clock import Clock
-from careline.kit.resident_id import InvalidResidentId, validate_resident_id
 from careline.membership import service as membership
-from careline.membership.model import CardNotActive, CardStatus, EntryKind, MemberCard
-from careline.scheduling.gate import writer_gate
+from careline.membership.model import (
+    CardNotActive,
+    CardNotFound,
+    CardStatus,
+    EntryKind,
+    IdempotencyConflict,
+    InsufficientBalance,
+)
+from careline.scheduling.gate import first_comer, writer_gate
 from careline.scheduling.model import (
     Booking,
-    BookingBlocked,
     BookingNotFound,
     BookingPolicy,
     BookingSession,
+    BookingState,
     BookingStatus,
     CancelDeadlinePassed,
     Channel,
     DuplicateBooking,
     NotCancellable,
     Period,
-    RealNameRequired,
     SessionCancelled,
-    SessionFull,
     SessionNotFound,
-    TooManyBookings,
     WaitlistEntry,
-    blocked_until,
     cancel_deadline,
     check_window,
-    free_places,
-    pools_released,
 )
 from careline.scheduling.notify import tell_offer
 from careline.scheduling.repository import SchedulingRepository
+from careline.scheduling.rules import check_history, check_place, check_real_name
 from careline.scheduling.waitlist import offer_freed_place
 
 DEFAULT_POLICY = BookingPolicy()
 MAX_KEY = 90  # the charge's ledger key adds a prefix to it
+FEE_REASON = "Registration fee"
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -135,31 +144,53 @@ async def book_appointment(
         raise DuplicateBooking("A booking needs a request key of at most 90 characters.")
     repo = SchedulingRepository(uow.connection)
     async with writer_gate(uow.connection):
-        found = await repo.find_session(request.doctor_id, request.day, request.period)
-        if found is None:
-            found = await ensure_session(
-                uow,
-                doctor_id=request.doctor_id,
-                day=request.day,
-                period=request.period,
-                clock=clock,
-            )
-        session = await repo.lock_session(found.id)
-        card = await membership.lock_card(uow, card_id=request.card_id)
-        # Checked under the locks: a retry with this key waits for the first attempt.
-        earlier = await repo.booking_by_key(request.idempotency_key)
-        if earlier is not None:
-            return _same_request(earlier, request)
-        if card.status is not CardStatus.ACTIVE:
+        session = await _locked_session(uow, repo, request, clock)
+        now = clock.now()
+        today = now.astimezone(clock.zone).date()
+        # Read under the session lock (and, on PostgreSQL, with the card locked by it):
+        # a retry with this key has waited for the first attempt to commit.
+        state = await repo.booking_state(
+            session_id=session.id,
+            period_index=request.period_index,
+            card_id=request.card_id,
+            channel=request.channel,
+            key=request.idempotency_key,
+            waitlist_id=request.waitlist_id,
+            now=now,
+            since=today - timedelta(days=policy.no_show_window_days * 2),
+        )
+        if state is None:
+            raise CardNotFound("No such card.", field="card_id")
+        if state.earlier_id is not None:
+            return _same_request(await get_booking(uow, booking_id=state.earlier_id), request)
+        if state.card_status != CardStatus.ACTIVE:
             raise CardNotActive("This card is not active.", field="card_id")
         if session.stopped:
             raise SessionCancelled("This clinic session has been cancelled by the hospital.")
         period = _period(session, request.period_index, policy)
-        now = clock.now()
         check_window(policy, period, now, clock.zone)
-        await _check_patient(repo, card.patient_id, session, now, clock.zone, policy)
-        await _check_place(repo, session, period, request, now, clock.zone, policy)
-        return await _take_place(uow, repo, session, period, card, request, clock)
+        check_real_name(state, today)
+        check_history(state.history, session, today, policy)
+        check_place(state, session, period, request.channel, now, clock.zone, policy)
+        booking = await _take_place(uow, repo, session, period, state, request, now, today, policy)
+        await uow.commit()
+        return booking
+
+
+async def _locked_session(
+    uow: UnitOfWork, repo: SchedulingRepository, request: BookingRequest, clock: Clock
+) -> BookingSession:
+    session = await repo.lock_session_at(request.doctor_id, request.day, request.period)
+    if session is not None:
+        return session
+    # The first booking of a session stores it; racers for the same session wait here
+    # rather than each reading the doctor's schedule again.
+    where = (request.doctor_id, request.day, request.period)
+    async with first_comer(uow.connection, "session", *where):
+        found = await ensure_session(
+            uow, doctor_id=request.doctor_id, day=request.day, period=request.period, clock=clock
+        )
+    return await repo.lock_session(found.id)
 
 
 def _same_request(earlier: Booking, request: BookingRequest) -> Booking:
@@ -175,69 +206,36 @@ def _period(session: BookingSession, index: int, policy: BookingPolicy) -> Perio
     return periods[index]
 
 
-async def _check_patient(
+async def _recheck_history(
     repo: SchedulingRepository,
-    patient_id: int,
+    state: BookingState,
     session: BookingSession,
-    now: datetime,
-    zone: tzinfo,
+    today: date,
     policy: BookingPolicy,
 ) -> None:
-    identity = await repo.patient_identity(patient_id)
-    today = now.astimezone(zone).date()
-    try:
-        if identity is None or identity[1] or not identity[0]:
-            raise InvalidResidentId("missing")
-        validate_resident_id(identity[0], today=today)
-    except InvalidResidentId:
-        raise RealNameRequired(
-            "Booking needs a registered patient with a valid resident ID number."
-        ) from None
-    history = await repo.bookings_of_patient(
-        patient_id, since=today - timedelta(days=policy.no_show_window_days * 2)
-    )
-    no_shows = [b.day for b in history if b.status is BookingStatus.NO_SHOW]
-    until = blocked_until(policy, no_shows)
-    if until is not None and today <= until:
-        raise BookingBlocked(
-            "Booking is blocked until {until} after {count} missed appointments.",
-            until=until.isoformat(),
-            count=str(policy.no_show_limit),
-        )
-    active = [b for b in history if b.status is BookingStatus.BOOKED and b.day >= today]
-    if any(b.day == session.day and b.department_id == session.department_id for b in active):
-        raise DuplicateBooking("There is already a booking in this department on this day.")
-    if len(active) >= policy.max_active_bookings:
-        raise TooManyBookings(
-            "At most {count} bookings may be open at the same time.",
-            count=str(policy.max_active_bookings),
-        )
+    """Check the patient's limits again on a fresh read (the card is locked by now)."""
+    since = today - timedelta(days=policy.no_show_window_days * 2)
+    history = await repo.patient_history(state.patient_id, since)
+    check_history(history, session, today, policy)
 
 
-async def _check_place(
-    repo: SchedulingRepository,
-    session: BookingSession,
-    period: Period,
-    request: BookingRequest,
-    now: datetime,
-    zone: tzinfo,
-    policy: BookingPolicy,
-) -> None:
-    taken, held = await repo.period_load(session.id, period.index, now)
-    if request.waitlist_id is not None:
-        offer = await repo.get_waiter(request.waitlist_id)
-        if (
-            offer is not None
-            and offer.card_id == request.card_id
-            and offer.period_index == period.index
-            and offer.offer_expires_at is not None
-            and offer.offer_expires_at > now
-        ):
-            held -= 1
-    released = pools_released(policy, session.day, now, zone)
-    free = free_places(period, request.channel, taken, policy=policy, released=released, held=held)
-    if free < 1:
-        raise SessionFull("This time period is fully booked.")
+def _booking_values(
+    session: BookingSession, period: Period, state: BookingState, request: BookingRequest
+) -> dict[str, object]:
+    return {
+        "session": session.id,
+        "patient": state.patient_id,
+        "card": request.card_id,
+        "department": session.department_id,
+        "day": session.day,
+        "period_index": period.index,
+        "starts": period.starts_at,
+        "ends": period.ends_at,
+        "channel": request.channel.value,
+        "fee": session.registration_fee,
+        "key": request.idempotency_key,
+        "staff": request.staff_id,
+    }
 
 
 async def _take_place(
@@ -245,52 +243,98 @@ async def _take_place(
     repo: SchedulingRepository,
     session: BookingSession,
     period: Period,
-    card: MemberCard,
+    state: BookingState,
     request: BookingRequest,
-    clock: Clock,
+    now: datetime,
+    today: date,
+    policy: BookingPolicy,
 ) -> Booking:
-    now = clock.now()
-    entry_id: int | None = None
-    if session.registration_fee > 0:
-        entry = await membership.post_entry(
-            uow,
-            card_id=card.id,
-            kind=EntryKind.CHARGE,
-            amount=session.registration_fee,
-            key=f"booking:{request.idempotency_key}",
-            reason="Registration fee",
-            clock=clock,
-            staff_id=request.staff_id,
-            commit=False,
-            locked_card=card,
-        )
-        entry_id = entry.id
+    fee = session.registration_fee
+    if fee > 0 and state.balance < fee:
+        if not state.history_current:  # a limit, if one refuses, is the better answer
+            await _recheck_history(repo, state, session, today, policy)
+        raise InsufficientBalance("The card's balance is too low.", field="amount")
+    values = {**_booking_values(session, period, state, request), "now": now}
     try:
-        booking = await repo.add_booking(
-            {
-                "session_id": session.id,
-                "patient_id": card.patient_id,
-                "card_id": card.id,
-                "department_id": session.department_id,
-                "day": session.day,
-                "period_index": period.index,
-                "period_starts_at": period.starts_at,
-                "period_ends_at": period.ends_at,
-                "channel": request.channel,
-                "status": BookingStatus.BOOKED,
-                "fee": session.registration_fee,
-                "idempotency_key": request.idempotency_key,
-                "charge_entry_id": entry_id,
-                "staff_id": request.staff_id,
-                "created_at": now,
-            }
-        )
-    except IntegrityError:
+        if fee > 0 and uow.dialect == "postgresql":
+            made = await repo.charge_and_insert_booking(
+                values,
+                entry_key=f"booking:{request.idempotency_key}",
+                reason=FEE_REASON,
+                today=today,
+                max_active=policy.max_active_bookings,
+            )
+            if made is None:
+                await _recheck_history(repo, state, session, today, policy)
+                raise InsufficientBalance("The card's balance is too low.", field="amount")
+        else:
+            if not state.history_current:
+                await _recheck_history(repo, state, session, today, policy)
+            made = await _charge_then_insert(uow, repo, values, request, fee, now)
+    except IntegrityError as exc:
+        if "ledger" in str(exc.orig):
+            raise IdempotencyConflict(
+                "This request key was already used for another entry."
+            ) from None
         raise DuplicateBooking("This request key was already used for another booking.") from None
     if request.waitlist_id is not None:
-        await repo.update_waiter(request.waitlist_id, status="booked", booking_id=booking.id)
-    await uow.commit()
-    return booking
+        await repo.update_waiter(request.waitlist_id, status="booked", booking_id=made[0])
+    return _made(made, session, period, state, request, now)
+
+
+async def _charge_then_insert(
+    uow: UnitOfWork,
+    repo: SchedulingRepository,
+    values: dict[str, object],
+    request: BookingRequest,
+    fee: int,
+    now: datetime,
+) -> tuple[int, int, int | None]:
+    """The generic write: the guarded charge, its entry, then the booking."""
+    entry_id = None
+    if fee > 0:
+        entry_id = await membership.charge_locked_card(
+            uow,
+            card_id=request.card_id,
+            amount=fee,
+            key=f"booking:{request.idempotency_key}",
+            reason=FEE_REASON,
+            staff_id=request.staff_id,
+            now=now,
+        )
+    return await repo.insert_booking(values, entry_id=entry_id)
+
+
+def _made(
+    made: tuple[int, int, int | None],
+    session: BookingSession,
+    period: Period,
+    state: BookingState,
+    request: BookingRequest,
+    now: datetime,
+) -> Booking:
+    booking_id, queue_number, entry_id = made
+    return Booking(
+        id=booking_id,
+        session_id=session.id,
+        patient_id=state.patient_id,
+        card_id=request.card_id,
+        department_id=session.department_id,
+        day=session.day,
+        period_index=period.index,
+        period_starts_at=period.starts_at,
+        period_ends_at=period.ends_at,
+        queue_number=queue_number,
+        channel=request.channel,
+        status=BookingStatus.BOOKED,
+        fee=session.registration_fee,
+        idempotency_key=request.idempotency_key,
+        charge_entry_id=entry_id,
+        refund_entry_id=None,
+        staff_id=request.staff_id,
+        created_at=now.astimezone(UTC),
+        closed_at=None,
+    )
 
 
 async def get_booking(uow: UnitOfWork, *, booking_id: int) -> Booking:
