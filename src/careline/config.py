@@ -174,6 +174,7 @@ class Settings(BaseSettings):
     his_fhir_token: str = ""
     his_fhir_push_bookings: bool = False
     his_fhir_sync_interval_seconds: float = Field(300.0, gt=0)
+    his_fhir_pull_appointments: bool = False  # book what the HIS booked (FHIR Appointment)
 
     @field_validator("timezone")
     @classmethod

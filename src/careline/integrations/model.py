@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from careline.campaigns.model import MessageTemplate
 from careline.kit.errors import CarelineError
 
 MAX_PAYLOAD = 200_000
@@ -37,6 +39,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     SENT = "sent"
     FAILED = "failed"
+    CONFLICT = "conflict"  # the HIS and Careline disagree; nothing was changed
 
 
 class PushEvent(StrEnum):
@@ -157,3 +160,43 @@ class InvalidClientToken(IntegrationError):
 
     def __init__(self) -> None:
         super().__init__("The system client's token is missing, unknown or revoked.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedContact:
+    """One campaign attempt as read from the campaigns tables (a CommunicationRequest)."""
+
+    attempt_id: int
+    target_id: int
+    campaign_id: int
+    campaign_kind: str  # care | reminder | survey
+    campaign_status: str  # draft | running | paused | finished
+    urgent: bool
+    patient_id: int
+    channel: str  # voice | sms | email
+    language: str
+    fields: Mapping[str, str]
+    template: MessageTemplate
+    number: int
+    state: str  # due | claimed | done
+    outcome: str | None
+    due_at: datetime
+    started_at: datetime | None = None
+
+
+# Outcomes of attempts that were never made: finishing a campaign or the do-not-call list.
+NOT_MADE = ("cancelled", "skipped")
+OPEN_STATES = ("due", "claimed")
+
+
+def request_status(contact: PlannedContact) -> str:
+    """Map an attempt's state (and its campaign's) to a CommunicationRequest status."""
+    if contact.state in OPEN_STATES:
+        return {"running": "active", "paused": "on-hold"}.get(contact.campaign_status, "revoked")
+    return "revoked" if contact.outcome in NOT_MADE else "completed"
+
+
+def masked_message(contact: PlannedContact) -> str:
+    """The rendered message with the patient's name and title left as ``{name}``/``{title}``."""
+    values = dict(contact.fields) | {"name": "{name}", "title": "{title}"}
+    return contact.template.render(contact.language, values)[1]

@@ -22,6 +22,7 @@ OUTCOMES = {
     "duplicate": "Duplicate",
     "sent": "Sent",
     "failed": "Failed",
+    "conflict": "Conflict",
 }
 
 

@@ -17,7 +17,7 @@ from careline.integrations.fhir.sync import FhirSync
 from careline.integrations.hl7.inbound import Hl7Inbound
 from careline.integrations.hl7.listener import MllpListener
 from careline.integrations.hl7.outbound import Hl7Sender
-from careline.integrations.settings import inbound_config, sender_config
+from careline.integrations.settings import booking_rules, inbound_config, sender_config
 from careline.kit.clock import Clock
 from careline.scheduling.model import BookingPolicy
 
@@ -59,9 +59,13 @@ class IntegrationsRuntime:
             self._client = FhirClient(settings.his_fhir_url, token=settings.his_fhir_token)
             sync = FhirSync(self._uow, self._client, self._clock)
 
+            rules = booking_rules(settings, self._clock, self._policy)
+
             async def refresh() -> None:
                 await sync.sync_directory()
                 await sync.sync_patients()
+                if settings.his_fhir_pull_appointments:
+                    await sync.sync_appointments(rules)
 
             self._spawn(settings.his_fhir_sync_interval_seconds, refresh)
             if settings.his_fhir_push_bookings:

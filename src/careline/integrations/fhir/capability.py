@@ -18,6 +18,10 @@ RESOURCES: dict[str, tuple[list[dict[str, str]], list[tuple[str, str]]]] = {
     "Schedule": (READ_SEARCH, [("identifier", "token")]),
     "Slot": (READ_SEARCH[1:], [("schedule", "reference"), ("status", "token")]),
     "Communication": (READ_SEARCH[1:], []),
+    "CommunicationRequest": (
+        READ_SEARCH,
+        [("patient", "reference"), ("status", "token"), ("occurrence", "date")],
+    ),
     "Appointment": (
         [*READ_SEARCH, {"code": "create"}, {"code": "update"}],
         [("patient", "reference"), ("status", "token"), ("_lastUpdated", "date")],

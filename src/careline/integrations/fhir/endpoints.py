@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from careline.db.uow import UnitOfWork
 from careline.integrations import service
 from careline.integrations.booking_sync import HisBookingRules
+from careline.integrations.fhir import communication_request as requests
 from careline.integrations.fhir import face
 from careline.integrations.fhir.capability import capability_statement
 from careline.integrations.fhir.communication import recent_communications
@@ -198,6 +199,50 @@ async def search_communication(request: Request, count: Count = None) -> JSONRes
     async def work(uow: UnitOfWork, _client: str) -> Resource:
         found = await recent_communications(uow, limit=face.Page.of(count, 0).count)
         return _searchset(request, found, None, None)
+
+    return await _guarded(request, work)
+
+
+@router.get("/CommunicationRequest/{resource_id}")
+async def read_communication_request(request: Request, resource_id: str) -> JSONResponse:
+    """Read one planned campaign call or message."""
+
+    async def work(uow: UnitOfWork, _client: str) -> Resource:
+        found = None
+        if resource_id.isdigit():
+            found = await requests.read_request(uow, attempt_id=int(resource_id))
+        if found is None:
+            raise face.FhirNotFound()
+        return found
+
+    return await _guarded(request, work)
+
+
+@router.get("/CommunicationRequest")
+async def search_communication_request(
+    request: Request,
+    patient: str | None = None,
+    status: str | None = None,
+    occurrence: Annotated[list[str] | None, Query()] = None,
+    count: Count = None,
+    offset: Offset = None,
+) -> JSONResponse:
+    """Search planned campaign contacts by ``patient``, ``status`` and ``occurrence``."""
+    patient_id = patient.rpartition("/")[2] if patient else None
+
+    async def work(uow: UnitOfWork, _client: str) -> Resource:
+        if patient_id is not None and not patient_id.isdigit():
+            raise face.FhirInvalid("patient must be Patient/<id>.")
+        page = face.Page.of(count, offset)
+        found = await requests.search_requests(
+            uow,
+            patient_id=int(patient_id) if patient_id else None,
+            status=status,
+            occurrence=requests.occurrence_bounds(occurrence or [], request.app.state.clock.zone),
+            limit=page.count,
+            offset=page.offset,
+        )
+        return _searchset(request, found, page.count, offset)
 
     return await _guarded(request, work)
 

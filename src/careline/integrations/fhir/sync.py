@@ -44,10 +44,12 @@ from careline.integrations.patient_sync import upsert_patient
 from careline.kit.clock import Clock
 from careline.kit.errors import CarelineError
 from careline.scheduling import service as scheduling
+from careline.scheduling.model import BookingStatus
 
 log = structlog.get_logger(__name__)
 
 PATIENT_CURSOR = "fhir:patients"
+APPOINTMENT_CURSOR = "fhir:appointments"
 TITLES = {t.value: t for t in DoctorTitle}
 
 
@@ -56,11 +58,21 @@ class SyncReport:
     departments: int = 0
     doctors: int = 0
     patients: int = 0
+    appointments: int = 0
+    conflicts: int = 0
     refused: int = 0
 
 
 def _ref_id(reference: Any) -> str:
     return str((reference or {}).get("reference", "")).rpartition("/")[2]
+
+
+def _last_updated(resource: Resource, newest: datetime | None) -> datetime | None:
+    updated = resource.get("meta", {}).get("lastUpdated")
+    if not updated:
+        return newest
+    moment = datetime.fromisoformat(str(updated).replace("Z", "+00:00"))
+    return moment if newest is None or moment > newest else newest
 
 
 def _name(resource: Resource) -> str:
@@ -181,24 +193,99 @@ class FhirSync:
     async def sync_patients(self) -> SyncReport:
         """Apply every Patient changed since the last run."""
         report = SyncReport()
+        newest = None
+        async for resource in self._client.search("Patient", await self._since(PATIENT_CURSOR)):
+            await self._patient(resource, report)
+            newest = _last_updated(resource, newest)
+        await self._advance(PATIENT_CURSOR, newest)
+        log.info("fhir.patients_synced", patients=report.patients, refused=report.refused)
+        return report
+
+    async def _since(self, name: str) -> dict[str, str]:
         async with self._uow() as uow:
-            since = await service.cursor(uow, name=PATIENT_CURSOR)
+            since = await service.cursor(uow, name=name)
         params = {"_count": "100"}
         if since is not None:
             params["_lastUpdated"] = f"ge{since.isoformat()}"
-        newest = since
-        async for resource in self._client.search("Patient", params):
-            await self._patient(resource, report)
-            updated = resource.get("meta", {}).get("lastUpdated")
-            if updated:
-                moment = datetime.fromisoformat(str(updated).replace("Z", "+00:00"))
-                newest = moment if newest is None or moment > newest else newest
+        return params
+
+    async def _advance(self, name: str, newest: datetime | None) -> None:
         if newest is not None:
             async with self._uow() as uow:
                 # One second back: a change in the same second as the last one is not lost.
-                await service.set_cursor(uow, name=PATIENT_CURSOR, at=newest - timedelta(seconds=1))
-        log.info("fhir.patients_synced", patients=report.patients, refused=report.refused)
+                await service.set_cursor(uow, name=name, at=newest - timedelta(seconds=1))
+
+    async def sync_appointments(self, rules: HisBookingRules) -> SyncReport:
+        """Apply every Appointment the HIS changed since the last run; log disagreements."""
+        report = SyncReport()
+        newest = None
+        async for resource in self._client.search(
+            "Appointment", await self._since(APPOINTMENT_CURSOR)
+        ):
+            await self._appointment(resource, rules, report)
+            newest = _last_updated(resource, newest)
+        await self._advance(APPOINTMENT_CURSOR, newest)
+        log.info(
+            "fhir.appointments_synced",
+            appointments=report.appointments,
+            conflicts=report.conflicts,
+            refused=report.refused,
+        )
         return report
+
+    async def _appointment(
+        self, resource: Resource, rules: HisBookingRules, report: SyncReport
+    ) -> None:
+        his_id = str(resource.get("id", ""))
+        async with self._uow() as uow:
+            known = await service.booking_by_his_id(uow, his_id=his_id) if his_id else None
+        if known is None:
+            if resource.get("status") not in BOOKABLE:
+                await self._log(resource, Outcome.ACCEPTED)  # nothing of it lives in Careline
+            elif await self.import_appointment(resource, rules) is None:
+                report.refused += 1
+            else:
+                report.appointments += 1
+            return
+        try:
+            conflict = await self._reconcile(resource, known, rules)
+        except (CarelineError, FhirClientError, InvalidResource) as exc:
+            conflict = exc.message if isinstance(exc, CarelineError) else str(exc)[:200]
+        if conflict:
+            report.conflicts += 1
+            await self._log(resource, Outcome.CONFLICT, conflict)
+            return
+        report.appointments += 1
+        await self._log(resource, Outcome.ACCEPTED)
+
+    async def _reconcile(self, resource: Resource, booking_id: int, rules: HisBookingRules) -> str:
+        """Bring a linked booking in line: cancel it, or return why it cannot be matched."""
+        fields = appointment_from_fhir(resource)
+        async with self._uow() as uow:
+            booking = await scheduling.get_booking(uow, booking_id=booking_id)
+            session = await scheduling.get_session(uow, session_id=booking.session_id)
+            if fields.status in CANCELLED:
+                if booking.status is BookingStatus.BOOKED:
+                    await scheduling.cancel_booking(
+                        uow, booking_id=booking_id, clock=rules.clock, policy=rules.cancel_policy
+                    )
+                return ""
+        if fields.status not in BOOKABLE:
+            return ""  # fulfilled / noshow: Careline's clinic records the visit itself
+        if booking.status is not BookingStatus.BOOKED:
+            return "Careline's booking is closed while the HIS still has the appointment."
+        start = fields.start
+        if start is not None and not booking.period_starts_at <= start < booking.period_ends_at:
+            return "The HIS has the appointment at another time than Careline's booking."
+        if fields.practitioner_id:
+            practitioner = await self._client.read("Practitioner", fields.practitioner_id)
+            async with self._uow() as uow:
+                doctor = await directory.get_doctor(
+                    uow, doctor_id=session.doctor_id, include_inactive=True
+                )
+            if doctor_number_of(practitioner) != doctor.doctor_number:
+                return "The HIS has the appointment with another doctor than Careline's booking."
+        return ""
 
     async def _patient(self, resource: Resource, report: SyncReport) -> None:
         try:
@@ -273,6 +360,7 @@ class FhirSync:
 
 
 BOOKABLE = ("booked", "pending", "arrived", "checked-in")
+CANCELLED = ("cancelled", "entered-in-error")
 
 
 def _doctor_fields(doctor: Doctor) -> dict[str, Any]:
