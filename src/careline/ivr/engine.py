@@ -85,7 +85,15 @@ class IvrEngine:
         results = await asyncio.gather(
             *(speech.render(text, language) for text, language in fixed), return_exceptions=True
         )
-        ready = sum(not isinstance(result, BaseException) for result in results)
+        failures = {
+            f"{language}:{text[:40]}": repr(result)
+            for (text, language), result in zip(fixed, results, strict=True)
+            if isinstance(result, BaseException)
+        }
+        if failures:
+            # Prompt texts are the hospital's own words, never a patient's: safe to log.
+            log.warning("ivr_prompts_not_warmed", failures=failures)
+        ready = len(fixed) - len(failures)
         log.info("ivr_prompts_warmed", ready=ready, total=len(fixed))
         return ready
 

@@ -45,3 +45,35 @@ async def test_spoken_prompts_are_speech_and_the_call_is_recorded(
     async with UnitOfWork(engine) as uow:
         record = await get_call_record(uow, call_id=call.id)
     assert record.prompts == ("greeting", "choose_language", "main_menu", "goodbye")
+
+
+@pytest.mark.asyncio
+async def test_warm_up_counts_and_names_the_prompts_it_could_not_render(
+    settings: Settings, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from structlog.testing import capture_logs
+
+    from careline.speech.errors import SynthesisFailed
+
+    ivr = phone_ivr(Careline(settings, engine, FakeClock()), warm=False)
+    speech = ivr.services.speech
+    assert speech is not None
+    render = speech.render
+
+    async def english_fails(text: str, language: str, *, persist: bool = True) -> object:
+        if str(language) == "en":
+            raise SynthesisFailed("voice missing")
+        return await render(text, language, persist=persist)
+
+    monkeypatch.setattr(speech, "render", english_fails)
+    with capture_logs() as logs:
+        ready = await ivr.warm_up()
+    warned = [entry for entry in logs if entry["event"] == "ivr_prompts_not_warmed"]
+    assert len(warned) == 1
+    failures = warned[0]["failures"]
+    assert failures
+    assert all(key.startswith("en:") for key in failures)
+    assert ready == next(e["total"] for e in logs if e["event"] == "ivr_prompts_warmed") - len(
+        failures
+    )
+    assert ready > 50  # the Mandarin prompts still rendered
