@@ -140,6 +140,12 @@ class Settings(BaseSettings):
     booking_email_address: str = ""
 
     # Agents and queues (docs/agents.md).
+    acd_no_answer_seconds: float = Field(15.0, ge=5, le=120)
+    acd_wrap_up_seconds: float = Field(30.0, ge=0, le=600)
+    acd_announce_seconds: float = Field(30.0, ge=5, le=600)
+    acd_service_level_seconds: float = Field(20.0, ge=1, le=600)
+    acd_record_calls: bool = True
+    acd_recording_retention_days: int = Field(180, ge=1)
 
     # Doctors' voicemail and direct consultations (docs/doctors.md).
 

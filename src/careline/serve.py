@@ -31,19 +31,34 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
     server = uvicorn.Server(config)
     background = BackgroundWork(careline)
     await background.start()
+    from careline.acd.runtime import start_acd
+
+    acd = start_acd(careline, app)  # agents' desks and the queue share one live centre
     phone: Any = None
     if voice and voice_workers > 1:
+        from careline.ivr.runtime import phone_ivr
         from careline.telephony.workers import start_voice_pool
 
+        # Render the menu's prompts into the shared disk cache once, before any worker
+        # answers: each worker then loads them in moments instead of synthesising under load.
+        await phone_ivr(careline, warm=False).warm_up()
         phone = await start_voice_pool(settings, voice_workers)
     elif voice:
         from careline.telephony.feedback_calls import VoiceFeedbackDialer
         from careline.telephony.runtime import start_phone_line
 
-        phone = await start_phone_line(settings, careline)
+        phone = await start_phone_line(settings, careline, queue=acd.queue)
         if settings.trunk_configured:
             # Complaint answers may be read to patients by a call through the trunk.
             app.state.complaints_dialer = VoiceFeedbackDialer(phone)
+    from careline.campaigns.runtime import CampaignWorker
+
+    # Campaign calls need a trunk and this process's own voice server; SMS/email run anyway.
+    dials = voice and voice_workers <= 1 and settings.trunk_configured
+    campaigns = CampaignWorker(
+        settings, careline.uow, careline.clock, voice=phone if dials else None
+    )
+    await campaigns.start()
     web_url = f"http://{settings.http_host}:{settings.http_port}/"
     print(f"Careline web: {web_url}", flush=True)  # noqa: T201 - the operator's first line
     if phone is not None:
@@ -51,7 +66,9 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
     try:
         await server.serve()
     finally:
+        await campaigns.stop()
         await background.stop()
+        await acd.stop()
         if phone is not None:
             with contextlib.suppress(Exception):
                 await phone.stop()

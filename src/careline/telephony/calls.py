@@ -118,6 +118,7 @@ class Call:
         self.events: list[CallEvent] = []
         self._pending_digits = ""
         self._listeners: list[Callable[[CallEvent], None]] = []
+        self.bridged_to: Leg | None = None  # the other party's leg while bridged
         leg.ended.add_done_callback(self._on_leg_ended)
 
     @property
@@ -264,12 +265,14 @@ class Call:
             if leg is None:
                 state.apply(BridgeEvent.CALLEE_FAILED)
                 return BridgeResult(status, code)
+            self.bridged_to = leg
             self._perform(state.apply(BridgeEvent.CALLEE_ANSWERED), other)
             await asyncio.wait({leg.ended, self.leg.ended}, return_when=asyncio.FIRST_COMPLETED)
             if not state.finished:
                 self._perform(state.apply(BridgeEvent.CALLEE_HUNG_UP), other)
             return BridgeResult(status, code, "callee" if self.is_active else "caller")
         finally:
+            self.bridged_to = None
             self.leg.ended.remove_done_callback(caller_left)
 
     def _perform(self, actions: tuple[BridgeAction, ...], other: list[Leg]) -> None:

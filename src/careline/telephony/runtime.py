@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from careline.telephony.calls import Flow, Speaker
+from careline.telephony.calls import Flow, QueuePort, Speaker
 from careline.telephony.registrar import ExtensionDirectory
 from careline.telephony.server import VoiceServer
 from careline.telephony.trunk import TrunkSettings
@@ -62,6 +62,7 @@ async def start_phone_line(
     entry_flow: Flow | None = None,
     speaker: Speaker | None = None,
     extensions: ExtensionDirectory | None = None,
+    queue: QueuePort | None = None,
 ) -> VoiceServer:
     """Build the voice server from settings, start it and return it (stop() to end)."""
     if extensions is None and careline is not None:
@@ -85,6 +86,7 @@ async def start_phone_line(
         entry_flow=entry_flow,
         speaker=speaker or default_speaker(settings),
         extensions=extensions,
+        queue=queue,
         language=settings.language,
     )
     await server.start()

@@ -1,0 +1,95 @@
+"""Record a bridged call: both directions of the relayed RTP mixed into one WAV.
+
+While two legs are bridged the media engine relays packets without decoding them, so the
+stream's own recorder hears nothing. This taps each leg's ``relay_out`` (the packet already
+rewritten for the other leg), decodes the G.711 payload and places it on one timeline by
+arrival time, so the two voices are mixed as the parties heard them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from careline.telephony.media import MediaStream
+from careline.telephony.media.g711 import Codec, decode
+from careline.telephony.media.prompt import SAMPLE_RATE, write_wav
+
+_PAYLOAD_TYPES = {0: Codec.PCMU, 8: Codec.PCMA}
+MAX_SECONDS = 4 * 3600
+_GAP = SAMPLE_RATE // 10  # 100 ms behind the clock counts as a pause
+Chunks = list[tuple[float, npt.NDArray[np.int16]]]
+
+
+class BridgeRecorder:
+    """Collect what each bridged leg sends the other until ``stop``."""
+
+    def __init__(self, a: MediaStream, b: MediaStream, *, now: Callable[[], float] | None = None):
+        self._now = now or time.monotonic
+        self._started = self._now()
+        self._chunks: tuple[Chunks, Chunks] = ([], [])
+        self._streams = (a, b)
+        for side, stream in enumerate(self._streams):
+            original = stream.relay_out
+
+            def tapped(
+                packet: bytes, _send: Callable[[bytes], None] = original, _side: int = side
+            ) -> None:
+                self._take(_side, packet)
+                _send(packet)
+
+            stream.relay_out = tapped  # type: ignore[method-assign]
+
+    def _take(self, side: int, packet: bytes) -> None:
+        if len(packet) <= 12:
+            return
+        codec = _PAYLOAD_TYPES.get(packet[1] & 0x7F)
+        if codec is None:  # a telephone-event, not audio
+            return
+        at = self._now() - self._started
+        if at < MAX_SECONDS:
+            self._chunks[side].append((at, decode(codec, packet[12:])))
+
+    def stop(self) -> npt.NDArray[np.int16]:
+        """Stop tapping and return the mixed 8 kHz audio."""
+        for stream in self._streams:
+            if "relay_out" in vars(stream):
+                del stream.relay_out  # back to the class's method
+        return mix(*self._chunks)
+
+    async def save(self, path: Path) -> float:
+        """Stop, write the WAV and return its length in seconds."""
+        import asyncio
+
+        pcm = self.stop()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(write_wav, path, pcm)
+        return len(pcm) / SAMPLE_RATE
+
+
+def _timeline(chunks: Chunks) -> npt.NDArray[np.int32]:
+    """One direction's audio: packets back to back, silence where arrivals paused."""
+    parts: list[npt.NDArray[np.int32]] = []
+    cursor = 0
+    for at, pcm in chunks:
+        start = int(at * SAMPLE_RATE)
+        if start - cursor > _GAP:  # a real pause (hold, lost packets), not jitter
+            parts.append(np.zeros(start - cursor, dtype=np.int32))
+            cursor = start
+        parts.append(pcm.astype(np.int32))
+        cursor += len(pcm)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+
+
+def mix(*directions: Chunks) -> npt.NDArray[np.int16]:
+    """Sum each direction's timeline into one mono track, clipped to 16 bits."""
+    lines = [_timeline(chunks) for chunks in directions]
+    line = np.zeros(max((len(x) for x in lines), default=0), dtype=np.int32)
+    for one in lines:
+        line[: len(one)] += one
+    clipped: npt.NDArray[np.int16] = np.clip(line, -32768, 32767).astype(np.int16)
+    return clipped
