@@ -16,6 +16,7 @@ from careline.complaints.inbound import ComplaintEmailHandler
 from careline.integrations.runtime import IntegrationsRuntime
 from careline.scheduling import waitlist
 from careline.scheduling.email_booking import BookingMailRouter, EmailBookingHandler
+from careline.voicemail.worker import doctor_upkeep
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +67,14 @@ class BackgroundWork:
             )
         )
         self._tasks.append(asyncio.create_task(self._every(60.0, self._expire_offers)))
+        self._tasks.append(
+            asyncio.create_task(
+                self._every(settings.voicemail_interval_seconds, self._doctor_upkeep)
+            )
+        )
+
+    async def _doctor_upkeep(self) -> None:
+        await doctor_upkeep(self.careline)
 
     async def _expire_offers(self) -> None:
         async with self.careline.uow() as uow:

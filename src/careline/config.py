@@ -148,6 +148,11 @@ class Settings(BaseSettings):
     acd_recording_retention_days: int = Field(180, ge=1)
 
     # Doctors' voicemail and direct consultations (docs/doctors.md).
+    voicemail_answer_working_days: int = Field(2, ge=0)
+    voicemail_retention_days: int = Field(3 * 365, ge=1)
+    voicemail_max_message_seconds: int = Field(120, ge=10, le=600)
+    voicemail_interval_seconds: float = Field(60.0, gt=0)
+    consult_retention_days: int = Field(3 * 365, ge=1)
 
     # Outbound campaigns (docs/campaigns.md).
     campaign_windows: str = "09:00-12:00,14:00-20:00"

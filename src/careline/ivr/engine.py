@@ -15,6 +15,7 @@ import structlog
 from careline.db.uow import UnitOfWork
 from careline.ivr import actions as _actions  # noqa: F401 - registers the actions
 from careline.ivr import care_actions as _care_actions  # noqa: F401 - registers the actions
+from careline.ivr import doctor_actions as _doctor_actions  # noqa: F401 - registers them
 from careline.ivr import member_actions as _member_actions  # noqa: F401 - registers them
 from careline.ivr.flowfile import DEFAULT_FLOW, FlowStore
 from careline.ivr.model import LANGUAGES, CallRecord, FlowSpec, HandoffContext, NodeKind, Outcome

@@ -1,4 +1,8 @@
-"""Use cases of voicemail: leave a message, attach the doctor's reply, hear it by PIN."""
+"""Use cases of voicemail: leave a message, attach the doctor's reply, hear it by PIN.
+
+The doctor's side (box, inbox, statuses, phone sign-in) lives in ``careline.voicemail.inbox``;
+notifications, overdue flags and the retention purge in ``careline.voicemail.upkeep``.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
+from careline.channels import service as channels
+from careline.channels.errors import ChannelError
 from careline.db.uow import UnitOfWork
 from careline.kit.clock import Clock
+from careline.kit.phones import is_mobile
 from careline.voicemail.model import (
     MAX_FAILED_PINS,
     MessageLocked,
@@ -18,6 +25,7 @@ from careline.voicemail.model import (
     WrongPin,
     check_pin,
     new_message_number,
+    reply_ready_text,
 )
 from careline.voicemail.repository import VoicemailRepository
 
@@ -68,7 +76,23 @@ async def attach_reply(uow: UnitOfWork, *, number: str, text: str, clock: Clock)
     await uow.commit()
     refreshed = await repo.by_number(number)
     assert refreshed is not None
+    await tell_patient_reply_ready(uow, message=refreshed[0], clock=clock)
     return refreshed[0]
+
+
+async def tell_patient_reply_ready(uow: UnitOfWork, *, message: VoiceMessage, clock: Clock) -> bool:
+    """Queue the SMS that tells the caller their reply is ready; False without a mobile."""
+    phone = message.caller_phone
+    if phone is None or not is_mobile(phone):
+        return False
+    try:
+        await channels.queue_sms(
+            uow, to=phone, clock=clock, text=reply_ready_text(message.number, message.language)
+        )
+    except ChannelError:
+        log.warning("voicemail_reply_sms_refused", message_id=message.id)
+        return False
+    return True
 
 
 async def retrieve_reply(uow: UnitOfWork, *, number: str, pin: str) -> VoiceMessage:
