@@ -7,10 +7,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 
 from careline.acd import service
-from careline.acd.model import AcdError, format_skills, parse_skills
+from careline.acd.model import AcdError, AgentStatus, format_skills, parse_skills
 from careline.acd.pages import STATUS_NAMES, center_of
 from careline.kit.clock import Clock
 from careline.kit.errors import NotFound
@@ -116,6 +122,33 @@ async def recording(record_id: int, uow: Uow, staff: Supervisor, settings: AppSe
     )
     await uow.commit()
     return FileResponse(path, media_type="audio/wav")
+
+
+@pages.post("/wallboard/agents/{staff_id}/listen")
+async def listen(
+    request: Request, staff_id: int, uow: Uow, staff: Supervisor, lang: Lang
+) -> JSONResponse:
+    """Ring the supervisor's own extension with the agent's live call (silent monitor)."""
+    from careline.staff.extensions import get_extension
+
+    center = center_of(request.app)
+    agent = center.state_of(staff_id)
+    mine = await get_extension(uow, staff_id=staff.id)
+    if mine is None:
+        message = "Give yourself an extension and register your phone first."
+        return JSONResponse({"ok": False, "message": gettext(lang, message)}, 409)
+    if agent.status != AgentStatus.ON_CALL or not center.listen(agent.call_id, mine.extension):
+        return JSONResponse({"ok": False, "message": gettext(lang, "This call is over.")}, 409)
+    await record_access(
+        uow.connection,
+        staff_id=staff.id,
+        action="listen",
+        subject="call",
+        subject_id=agent.call_id,
+        context=f"POST /wallboard/agents/{staff_id}/listen (silent monitor)",
+    )
+    await uow.commit()
+    return JSONResponse({"ok": True, "message": gettext(lang, "Your phone will ring.")})
 
 
 # ---- set-up: queues and agents' skills -----------------------------------------------

@@ -54,7 +54,9 @@ class LiveCall(Protocol):
 
     def hold(self, on: bool) -> bool: ...
 
-    def transfer(self, queue: str) -> bool: ...
+    def transfer(self, queue: str, agent_id: int | None = None) -> bool: ...
+
+    def listen(self, extension: str) -> bool: ...
 
 
 def acd_policy(settings: Settings) -> AcdPolicy:
@@ -268,10 +270,20 @@ class AcdCenter:
         live = self._live.get(call_id)
         return live is not None and live.hold(on)
 
-    def transfer(self, call_id: str, queue: str) -> bool:
-        """Send a connected caller to another queue; False when the call is not connected."""
+    def transfer(self, call_id: str, queue: str, agent_id: int | None = None) -> bool:
+        """Send a connected caller to another queue, or to one named signed-in agent.
+
+        False when the call is not connected or the named agent is not signed in.
+        """
         live = self._live.get(call_id)
-        return live is not None and live.transfer(queue)
+        if agent_id is not None and self._agent(agent_id).status == AgentStatus.SIGNED_OUT:
+            return False
+        return live is not None and live.transfer(queue, agent_id)
+
+    def listen(self, call_id: str, extension: str) -> bool:
+        """Let a supervisor's extension hear a connected call silently."""
+        live = self._live.get(call_id)
+        return live is not None and live.listen(extension)
 
     # ---- a ringing agent -------------------------------------------------------------
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from careline.acd import service
+from careline.acd.model import AcdError
 from careline.acd.service import CallerHistory
 from careline.db.uow import UnitOfWork
 from careline.kit.clock import Clock
 from careline.staff.audit import record_access
 
+if TYPE_CHECKING:
+    from careline.scheduling.model import BookingPolicy
+
 MAX_MATCHES = 3
+PERIODS = ("morning", "afternoon", "evening")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +117,83 @@ async def send_desk_sms(uow: UnitOfWork, *, to: str, text: str, clock: Clock) ->
     from careline.channels import service as channels
 
     return await channels.queue_sms(uow, to=to, text=text, clock=clock)
+
+
+class NoMemberCard(AcdError):
+    status_code = 409
+    error_id = "acd_no_member_card"
+
+
+class NotThisPatient(AcdError):
+    status_code = 409
+    error_id = "acd_not_this_patient"
+
+
+@dataclass(frozen=True, slots=True)
+class DeskBooking:
+    """What the agent chose in the pop's booking form."""
+
+    patient_id: int
+    doctor_id: int
+    day: date
+    period: str
+    period_index: int
+    request_key: str
+
+
+async def book_for_caller(
+    uow: UnitOfWork, *, staff_id: int, booking: DeskBooking, clock: Clock, policy: BookingPolicy
+) -> Any:
+    """Book for the patient on their member card through the agent channel (audited)."""
+    from careline.directory.model import SessionPeriod
+    from careline.membership import service as membership
+    from careline.membership.model import CardStatus
+    from careline.scheduling import service as scheduling
+    from careline.scheduling.model import Channel
+
+    cards = await membership.cards_of_patient(uow, patient_id=booking.patient_id)
+    card = next((c for c in cards if c.status == CardStatus.ACTIVE), None)
+    if card is None:
+        raise NoMemberCard("The patient has no active member card to book with.")
+    await _audit_write(uow, staff_id, booking.patient_id, "POST /desk/bookings")
+    request = scheduling.BookingRequest(
+        doctor_id=booking.doctor_id,
+        day=booking.day,
+        period=SessionPeriod(booking.period),
+        period_index=booking.period_index,
+        card_id=card.id,
+        channel=Channel.AGENT,
+        idempotency_key=f"desk:{booking.request_key}"[:90],
+        staff_id=staff_id,
+    )
+    return await scheduling.book_appointment(uow, request=request, clock=clock, policy=policy)
+
+
+async def cancel_for_caller(
+    uow: UnitOfWork,
+    *,
+    staff_id: int,
+    patient_id: int,
+    booking_id: int,
+    clock: Clock,
+    policy: BookingPolicy,
+) -> Any:
+    """Cancel one of the patient's bookings (refunded to their card), audited."""
+    from careline.scheduling import service as scheduling
+
+    found = await scheduling.get_booking(uow, booking_id=booking_id)
+    if found.patient_id != patient_id:
+        raise NotThisPatient("This booking belongs to another patient.")
+    await _audit_write(uow, staff_id, patient_id, f"POST /desk/bookings/{booking_id}/cancel")
+    return await scheduling.cancel_booking(uow, booking_id=booking_id, clock=clock, policy=policy)
+
+
+async def _audit_write(uow: UnitOfWork, staff_id: int, patient_id: int, context: str) -> None:
+    await record_access(
+        uow.connection,
+        staff_id=staff_id,
+        action="write",
+        subject="patient",
+        subject_id=patient_id,
+        context=context,
+    )

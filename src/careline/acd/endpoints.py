@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from careline.acd import board, service
+from careline.acd import board, booking_pages, service
 from careline.acd import pages as desk_pages
 from careline.acd.model import format_skills
 from careline.acd.schemas import (
@@ -26,6 +26,7 @@ api = APIRouter(prefix="/api/v1/acd", tags=["acd"])
 pages = APIRouter()
 pages.include_router(desk_pages.pages)
 pages.include_router(board.pages)
+pages.include_router(booking_pages.pages)
 Supervisor = Annotated[StaffMember, Depends(require_staff(Role.SUPERVISOR))]
 
 

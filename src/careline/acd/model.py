@@ -219,6 +219,7 @@ class WaitingCall:
     queue: str
     entered_at: datetime
     tried: frozenset[int] = frozenset()
+    for_agent: int | None = None  # transferred to a named agent: only they may take it
 
 
 def has_skills(agent: Skills, needed: Skills) -> bool:
@@ -230,6 +231,10 @@ def choose_agent(
     call: WaitingCall, queue: QueueSpec, agents: Iterable[AgentState], now: datetime
 ) -> AgentState | None:
     """The available agent of the queue with the skills, idle the longest, not yet tried."""
+    if call.for_agent is not None:
+        # A named transfer: that agent, in whatever queue, with whatever skills, or nobody.
+        named = [a for a in agents if a.staff_id == call.for_agent]
+        return next((a for a in named if a.status == AgentStatus.AVAILABLE), None)
     needed = queue.required_skills((now - call.entered_at).total_seconds())
     candidates = [
         agent
@@ -361,6 +366,25 @@ class AgentProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class VoicemailSummary:
+    """A message the caller left for a doctor, as the screen pop lists it (no audio, no PIN)."""
+
+    number: str
+    doctor_name: str
+    left_at: datetime
+    status: str
+    replied: bool
+
+
+def phone_forms(e164: str) -> list[str]:
+    """The forms a stored caller number may take: +8613800000000, 8613800000000, 138..."""
+    forms = [e164, e164.lstrip("+")]
+    if e164.startswith("+86"):
+        forms.append(e164[3:])
+    return forms
+
+
+@dataclass(frozen=True, slots=True)
 class CallRecord:
     """One call through an ACD queue, from offered to ended, with the agent's wrap-up."""
 
@@ -419,6 +443,8 @@ class AcdPolicy:
 
 __all__ = [
     "WRAP_UP_CODES",
+    "VoicemailSummary",
+    "phone_forms",
     "AcdError",
     "AcdPolicy",
     "AgentEvent",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from typing import Annotated, Any
 
 import structlog
@@ -23,6 +24,7 @@ from careline.acd.events import (
 from careline.acd.model import WRAP_UP_CODES, AcdError, AgentStatus
 from careline.config import LANGUAGES
 from careline.db.uow import UnitOfWork
+from careline.directory import service as directory
 from careline.kit.errors import CarelineError
 from careline.staff import service as staff_service
 from careline.staff.model import Role, StaffMember
@@ -229,8 +231,29 @@ async def _pop(ws: WebSocket, offer: CallOffered, staff: StaffMember, lang: str)
             language=offer.language,
         )
         queues = sorted({q.name for q in await service.list_queues(uow)} | {"general"})
+        colleagues = _colleagues(center_of(ws.app), staff.id, await staff_service.list_staff(uow))
+        doctors = await directory.list_doctors(uow) if pop.patients else []
     codes = [(code, WRAP_UP_NAMES[code]) for code in WRAP_UP_CODES]
-    return _partial("acd/_pop.html", lang, pop=pop, wrap_up_codes=codes, queues=queues)
+    return _partial(
+        "acd/_pop.html",
+        lang,
+        pop=pop,
+        wrap_up_codes=codes,
+        queues=queues,
+        agents=colleagues,
+        doctors=doctors,
+        booking_key=secrets.token_urlsafe(12),
+    )
+
+
+def _colleagues(center: AcdCenter, me: int, staff: list[StaffMember]) -> list[tuple[int, str]]:
+    """Signed-in agents a call may be transferred to by name."""
+    names = {s.id: s.display_name for s in staff}
+    return [
+        (a.staff_id, names.get(a.staff_id, str(a.staff_id)))
+        for a in sorted(center.agents.values(), key=lambda a: a.staff_id)
+        if a.staff_id != me and a.status != AgentStatus.SIGNED_OUT
+    ]
 
 
 # ---- actions during and after the call ----------------------------------------------
@@ -326,11 +349,19 @@ async def hold(request: Request, call_id: str, staff: Agent, lang: Lang) -> JSON
 
 @pages.post("/desk/calls/{call_id}/transfer")
 async def transfer(request: Request, call_id: str, staff: Agent, lang: Lang) -> JSONResponse:
+    """Transfer to a queue, or (``agent``: a staff id) to a named agent within ``queue``."""
     form = await _form(request)
     queue = form.get("queue", "").strip().lower()
+    agent = form.get("agent", "").strip()
+    agent_id = int(agent) if agent.isdigit() else None
     center = center_of(request.app)
     if not queue or center.state_of(staff.id).call_id != call_id:
         return JSONResponse({"ok": False, "message": gettext(lang, "This call is over.")}, 409)
-    if not center.transfer(call_id, queue):
+    if agent_id is not None and (
+        agent_id == staff.id or center.state_of(agent_id).status == AgentStatus.SIGNED_OUT
+    ):
+        message = gettext(lang, "That agent is not signed in.")
+        return JSONResponse({"ok": False, "message": message}, 409)
+    if not center.transfer(call_id, queue, agent_id):
         return JSONResponse({"ok": False, "message": gettext(lang, "This call is over.")}, 409)
     return _done(lang, "Transferred.")

@@ -9,6 +9,7 @@ arrival time, so the two voices are mixed as the parties heard them.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,51 @@ _GAP = SAMPLE_RATE // 10  # 100 ms behind the clock counts as a pause
 Chunks = list[tuple[float, npt.NDArray[np.int16]]]
 
 
+class _StreamTap:
+    """Every packet one stream relays to its peer, also handed to listeners."""
+
+    def __init__(self, stream: MediaStream) -> None:
+        self.stream = stream
+        self.listeners: list[Callable[[bytes], None]] = []
+        self._send = stream.relay_out
+
+        def tapped(packet: bytes) -> None:
+            for listener in list(self.listeners):
+                listener(packet)
+            self._send(packet)
+
+        stream.relay_out = tapped  # type: ignore[method-assign]
+
+    def remove(self, listener: Callable[[bytes], None]) -> None:
+        if listener in self.listeners:
+            self.listeners.remove(listener)
+        if not self.listeners and "relay_out" in vars(self.stream):
+            del self.stream.relay_out  # back to the class's method
+            _TAPS.pop(self.stream, None)
+
+
+# One tap per stream, so a recording and a listening supervisor can share a leg and stop
+# in any order.
+_TAPS: weakref.WeakKeyDictionary[MediaStream, _StreamTap] = weakref.WeakKeyDictionary()
+
+
+def tap(stream: MediaStream, listener: Callable[[bytes], None]) -> Callable[[], None]:
+    """Hand ``listener`` each packet ``stream`` relays to its bridged peer; return the undo."""
+    found = _TAPS.get(stream)
+    if found is None:
+        found = _TAPS[stream] = _StreamTap(stream)
+    found.listeners.append(listener)
+    return lambda: found.remove(listener)
+
+
+def audio_of(packet: bytes) -> npt.NDArray[np.int16] | None:
+    """Decode the G.711 audio of an RTP packet; None for telephone-events and others."""
+    if len(packet) <= 12:
+        return None
+    codec = _PAYLOAD_TYPES.get(packet[1] & 0x7F)
+    return None if codec is None else decode(codec, packet[12:])
+
+
 class BridgeRecorder:
     """Collect what each bridged leg sends the other until ``stop``."""
 
@@ -32,33 +78,24 @@ class BridgeRecorder:
         self._now = now or time.monotonic
         self._started = self._now()
         self._chunks: tuple[Chunks, Chunks] = ([], [])
-        self._streams = (a, b)
-        for side, stream in enumerate(self._streams):
-            original = stream.relay_out
-
-            def tapped(
-                packet: bytes, _send: Callable[[bytes], None] = original, _side: int = side
-            ) -> None:
-                self._take(_side, packet)
-                _send(packet)
-
-            stream.relay_out = tapped  # type: ignore[method-assign]
+        self._untaps = [
+            tap(a, lambda packet: self._take(0, packet)),
+            tap(b, lambda packet: self._take(1, packet)),
+        ]
 
     def _take(self, side: int, packet: bytes) -> None:
-        if len(packet) <= 12:
-            return
-        codec = _PAYLOAD_TYPES.get(packet[1] & 0x7F)
-        if codec is None:  # a telephone-event, not audio
+        pcm = audio_of(packet)
+        if pcm is None:  # a telephone-event, not audio
             return
         at = self._now() - self._started
         if at < MAX_SECONDS:
-            self._chunks[side].append((at, decode(codec, packet[12:])))
+            self._chunks[side].append((at, pcm))
 
     def stop(self) -> npt.NDArray[np.int16]:
         """Stop tapping and return the mixed 8 kHz audio."""
-        for stream in self._streams:
-            if "relay_out" in vars(stream):
-                del stream.relay_out  # back to the class's method
+        for untap in self._untaps:
+            untap()
+        self._untaps = []
         return mix(*self._chunks)
 
     async def save(self, path: Path) -> float:

@@ -17,11 +17,16 @@ from careline.acd.model import (
     Outcome,
     OverflowAction,
     QueueSpec,
+    VoicemailSummary,
+    phone_forms,
 )
 from careline.acd.tables import acd_agent_profiles as profiles
 from careline.acd.tables import acd_call_records as records
 from careline.acd.tables import acd_callbacks as callbacks
 from careline.acd.tables import acd_queues as queues
+from careline.directory.tables import doctors
+from careline.patients.tables import patient_phones
+from careline.voicemail.tables import voicemail_messages as messages
 
 
 def _hhmm(value: time) -> str:
@@ -187,6 +192,44 @@ class AcdRepository:
             sa.select(records).where(condition).order_by(records.c.offered_at.desc()).limit(limit)
         )
         return [_record(row) for row in rows]
+
+    async def voicemails_of_patient(
+        self, patient_id: int, *, limit: int = 10
+    ) -> list[VoicemailSummary]:
+        """Read-only: messages left for doctors from any of the patient's numbers.
+
+        The voicemail context owns these tables; the screen pop only reads them, matching
+        the caller number a message was left from against the patient's phones.
+        """
+        phones = await self.conn.execute(
+            sa.select(patient_phones.c.e164).where(patient_phones.c.patient_id == patient_id)
+        )
+        forms = [form for (e164,) in phones for form in phone_forms(e164)]
+        if not forms:
+            return []
+        rows = await self.conn.execute(
+            sa.select(
+                messages.c.number,
+                messages.c.created_at,
+                messages.c.status,
+                messages.c.replied_at,
+                doctors.c.name.label("doctor_name"),
+            )
+            .join(doctors, doctors.c.id == messages.c.doctor_id)
+            .where(messages.c.caller_phone.in_(forms))
+            .order_by(messages.c.created_at.desc(), messages.c.id.desc())
+            .limit(limit)
+        )
+        return [
+            VoicemailSummary(
+                number=row.number,
+                doctor_name=row.doctor_name,
+                left_at=row.created_at,
+                status=row.status,
+                replied=row.replied_at is not None,
+            )
+            for row in rows
+        ]
 
     async def recordings_before(self, cutoff: datetime, *, limit: int = 500) -> list[CallRecord]:
         rows = await self.conn.execute(

@@ -24,6 +24,7 @@ from careline.acd.model import (
     OverflowAction,
     QueueSpec,
     QueueStats,
+    VoicemailSummary,
     parse_skills,
     queue_stats,
     validate_skills,
@@ -295,6 +296,7 @@ class CallerHistory:
     calls: list[CallRecord] = field(default_factory=list)
     bookings: list[Any] = field(default_factory=list)
     tickets: list[Any] = field(default_factory=list)
+    voicemails: list[VoicemailSummary] = field(default_factory=list)
 
 
 async def caller_history(uow: UnitOfWork, *, caller: str, patient_ids: list[int]) -> CallerHistory:
@@ -305,10 +307,19 @@ async def caller_history(uow: UnitOfWork, *, caller: str, patient_ids: list[int]
     calls = await AcdRepository(uow.connection).records_of_caller(caller, patient_ids)
     bookings: list[Any] = []
     tickets: list[Any] = []
+    voicemails: list[VoicemailSummary] = []
     for patient_id in patient_ids[:3]:
         bookings.extend(await scheduling.bookings_of_patient(uow, patient_id=patient_id))
         tickets.extend(await complaints.list_patient_tickets(uow, patient_id=patient_id))
-    return CallerHistory(calls=calls, bookings=bookings[-10:], tickets=tickets[-10:])
+        voicemails.extend(await patient_voicemails(uow, patient_id=patient_id))
+    return CallerHistory(
+        calls=calls, bookings=bookings[-10:], tickets=tickets[-10:], voicemails=voicemails[:10]
+    )
+
+
+async def patient_voicemails(uow: UnitOfWork, *, patient_id: int) -> list[VoicemailSummary]:
+    """Messages the patient left for doctors, newest first (read-only over voicemail)."""
+    return await AcdRepository(uow.connection).voicemails_of_patient(patient_id)
 
 
 async def purge_recordings(uow: UnitOfWork, *, clock: Clock, retention_days: int) -> int:

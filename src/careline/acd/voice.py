@@ -33,6 +33,7 @@ from careline.acd.model import (
     QueueSpec,
     WaitingCall,
 )
+from careline.acd.monitor import listen_in
 from careline.acd.recording import BridgeRecorder
 from careline.telephony.calls import (
     Call,
@@ -114,6 +115,7 @@ class _LiveCall:
         self.call = call
         self.held: MediaStream | None = None
         self.transfer_to: str | None = None
+        self.transfer_agent: int | None = None
 
     def hang_up(self) -> None:
         self.call.leg.hangup("agent")
@@ -133,17 +135,22 @@ class _LiveCall:
             return True
         return False
 
-    def transfer(self, queue: str) -> bool:
-        """Send the caller to another queue: the agent's leg ends, the caller waits again."""
+    def transfer(self, queue: str, agent_id: int | None = None) -> bool:
+        """Send the caller to another queue or agent: the agent's leg ends, the caller waits."""
         agent_leg = self.call.bridged_to
         if agent_leg is None or not self.call.is_active:
             return False
         self.transfer_to = queue
+        self.transfer_agent = agent_id
         if self.held is not None:
             self.held = None
             self.call.leg.stream.stop_music()
         agent_leg.hangup("transferred")
         return True
+
+    def listen(self, extension: str) -> bool:
+        """Ring a supervisor's extension and let them hear both parties, unheard."""
+        return listen_in(self.call, extension)
 
 
 class AcdQueue(QueuePort):
@@ -160,12 +167,14 @@ class AcdQueue(QueuePort):
         while target is not None and rounds < MAX_TRANSFERS:
             # Each queue the caller passes through (a transfer adds one) is a call record.
             rid = call.id if rounds == 0 else f"{call.id}#{rounds}"
-            live.transfer_to = None
-            await self._queue_once(call, target, rid, live)
+            for_agent, live.transfer_to, live.transfer_agent = live.transfer_agent, None, None
+            await self._queue_once(call, target, rid, live, for_agent)
             target = live.transfer_to if call.is_active else None
             rounds += 1
 
-    async def _queue_once(self, call: Call, queue: str, rid: str, live: _LiveCall) -> None:
+    async def _queue_once(
+        self, call: Call, queue: str, rid: str, live: _LiveCall, for_agent: int | None
+    ) -> None:
         from careline.ivr.session import handoff_context
 
         handoff = handoff_context(call)
@@ -186,18 +195,20 @@ class AcdQueue(QueuePort):
         outcome = Outcome.ABANDONED
         self.center.track_call(rid, live)
         try:
-            outcome = await self._serve(call, spec, record)
+            outcome = await self._serve(call, spec, record, for_agent)
         finally:
             self.center.track_call(rid, None)
             self.center.leave(rid)
             if outcome != Outcome.ANSWERED:
                 await self._finish(rid, spec.name, outcome, None)
 
-    async def _serve(self, call: Call, spec: QueueSpec, record: CallRecord) -> Outcome:
+    async def _serve(
+        self, call: Call, spec: QueueSpec, record: CallRecord, for_agent: int | None = None
+    ) -> Outcome:
         local = record.offered_at.astimezone(self.center.clock.zone)
         if not spec.hours.is_open(local):
             return await self._overflow(call, spec)
-        waiting = WaitingCall(record.call_id, spec.name, record.offered_at)
+        waiting = WaitingCall(record.call_id, spec.name, record.offered_at, for_agent=for_agent)
         # The caller is in line while the notice plays, so a free agent's card pops at once;
         # the agent's phone rings only after the notice, before any recording starts.
         offer = self._offer(call, spec, waiting, record)
@@ -212,7 +223,8 @@ class AcdQueue(QueuePort):
             call.leg.stream.stop_music()
             if await self._ring(call, spec, agent, record.call_id):
                 return Outcome.ANSWERED
-            waiting = replace(waiting, tried=waiting.tried | {agent.staff_id})
+            # A named agent who lets it ring out hands the caller back to the whole queue.
+            waiting = replace(waiting, tried=waiting.tried | {agent.staff_id}, for_agent=None)
             offer = self._offer(call, spec, waiting, record)
 
     def _offer(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -204,3 +205,17 @@ def test_skills_text_and_opening_hours() -> None:
     assert hours.is_open(datetime(2026, 11, 25, 9, 0))  # a Wednesday
     assert not hours.is_open(datetime(2026, 11, 25, 18, 0))
     assert not hours.is_open(datetime(2026, 11, 28, 9, 0))  # a Saturday
+
+
+def test_a_call_transferred_to_a_named_agent_waits_for_that_agent_only() -> None:
+    call = WaitingCall("c1", "general", at(100), for_agent=7)
+    # The named agent has neither the queue nor the skill; a better agent is free.
+    named = replace(agent(7, 90, {}), queues=frozenset({"members"}))
+    other = agent(2, 0, {"en": 5})
+    assert (
+        choose_agent(call, QUEUE, [other, replace(named, status=AgentStatus.ON_CALL)], at(100))
+        is None
+    )
+    chosen = choose_agent(call, QUEUE, [other, named], at(100))
+    assert chosen is not None
+    assert chosen.staff_id == 7
