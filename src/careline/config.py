@@ -168,6 +168,8 @@ class Settings(BaseSettings):
     campaign_comment_seconds: int = Field(60, ge=5)
     campaign_lease_seconds: float = Field(900.0, ge=10)
     campaign_interval_seconds: float = Field(5.0, gt=0)
+    campaign_marketing_sms: bool = False  # SMS route approved for marketing (greetings)
+    campaign_sip_port: int = Field(0, ge=0, le=65535)  # campaign calls with voice workers > 1
 
     # Integration with the hospital's systems (docs/integration.md).
     his_mllp_host: str = "127.0.0.1"

@@ -53,10 +53,15 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
             app.state.complaints_dialer = VoiceFeedbackDialer(phone)
     from careline.campaigns.runtime import CampaignWorker
 
-    # Campaign calls need a trunk and this process's own voice server; SMS/email run anyway.
+    # Campaign calls need a trunk; with voice workers they use a line of their own on
+    # CARELINE_CAMPAIGN_SIP_PORT (docs/campaigns.md). SMS/email run anyway.
     dials = voice and voice_workers <= 1 and settings.trunk_configured
     campaigns = CampaignWorker(
-        settings, careline.uow, careline.clock, voice=phone if dials else None
+        settings,
+        careline.uow,
+        careline.clock,
+        voice=phone if dials else None,
+        own_line=voice and voice_workers > 1,
     )
     await campaigns.start()
     web_url = f"http://{settings.http_host}:{settings.http_port}/"

@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from careline.campaigns import results, service
 from careline.campaigns.pages import pages as _staff_pages
+from careline.campaigns.pages_checkups import pages as _checkup_pages
 from careline.campaigns.pages_public import pages as _public_pages
 from careline.campaigns.policy import campaign_policy
 from careline.campaigns.schemas import (
@@ -26,6 +27,7 @@ api = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
 pages = APIRouter(include_in_schema=False)
 pages.include_router(_public_pages)
 pages.include_router(_staff_pages)
+pages.include_router(_checkup_pages)
 Supervisor = Annotated[StaffMember, Depends(require_staff(Role.SUPERVISOR))]
 
 
@@ -61,9 +63,11 @@ async def get_campaign(campaign_id: int, uow: Uow, _staff: Supervisor) -> Campai
 
 @api.get("/{campaign_id}/audience")
 async def preview_audience(
-    campaign_id: int, uow: Uow, _staff: Supervisor, clock: AppClock
+    campaign_id: int, uow: Uow, _staff: Supervisor, clock: AppClock, settings: AppSettings
 ) -> dict[str, object]:
-    preview = await service.preview_audience(uow, campaign_id=campaign_id, clock=clock)
+    preview = await service.preview_audience(
+        uow, campaign_id=campaign_id, clock=clock, policy=campaign_policy(settings)
+    )
     return {
         "size": preview.size,
         "by_channel": preview.by_channel,

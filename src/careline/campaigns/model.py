@@ -38,6 +38,18 @@ class AudienceKind(StrEnum):
     EVERYONE = "everyone"  # hospital-wide notices (e.g. a clinic moving)
 
 
+class MessageKind(StrEnum):
+    """How an SMS carrier classes a message: marketing needs its own route and signature."""
+
+    MARKETING = "marketing"
+    NOTIFICATION = "notification"
+
+
+def message_kind(kind: CampaignKind) -> MessageKind:
+    """Greetings count as marketing; reminders and surveys are service notifications."""
+    return MessageKind.MARKETING if kind is CampaignKind.CARE else MessageKind.NOTIFICATION
+
+
 class Channel(StrEnum):
     VOICE = "voice"
     SMS = "sms"
@@ -102,6 +114,7 @@ class PatientFacts:
     consents: Mapping[str, bool] = field(default_factory=dict)
     last_visit: date | None = None
     appointment: Appointment | None = None
+    checkup_due: date | None = None  # earliest stored check-up due date, if any
 
 
 def matches(rule: AudienceRule, facts: PatientFacts, today: date) -> bool:
@@ -123,12 +136,7 @@ def matches(rule: AudienceRule, facts: PatientFacts, today: date) -> bool:
         case AudienceKind.RECENT_VISIT:
             return facts.last_visit is not None and today - facts.last_visit <= _days(rule.days)
         case AudienceKind.CHECKUP_DUE:
-            visit = facts.last_visit
-            return (
-                visit is not None
-                and facts.appointment is None
-                and (visit + timedelta(days=rule.days) <= today)
-            )
+            return facts.appointment is None and _checkup_due(rule, facts, today)
         case AudienceKind.EVERYONE:
             return True
         case AudienceKind.VACCINATION:
@@ -138,6 +146,14 @@ def matches(rule: AudienceRule, facts: PatientFacts, today: date) -> bool:
 
 
 _DAY = timedelta(days=1)
+
+
+def _checkup_due(rule: AudienceRule, facts: PatientFacts, today: date) -> bool:
+    # A stored due date wins over the interval: the doctor set it for this patient.
+    if facts.checkup_due is not None:
+        return facts.checkup_due <= today
+    visit = facts.last_visit
+    return visit is not None and visit + timedelta(days=rule.days) <= today
 
 
 def _days(count: int) -> timedelta:
@@ -153,11 +169,20 @@ def needs_marketing_consent(kind: CampaignKind) -> bool:
 
 
 def choose_channel(
-    facts: PatientFacts, kind: CampaignKind, allowed: tuple[Channel, ...]
+    facts: PatientFacts,
+    kind: CampaignKind,
+    allowed: tuple[Channel, ...],
+    *,
+    marketing_sms: bool = False,
 ) -> Channel | None:
-    """Pick the patient's preferred channel if usable, else the first usable allowed one."""
+    """Pick the patient's preferred channel if usable, else the first usable allowed one.
+
+    Greetings never take SMS unless ``marketing_sms`` says the SMS route is a marketing one.
+    """
     if needs_marketing_consent(kind) and not facts.consents.get(MARKETING, False):
         return None
+    if message_kind(kind) is MessageKind.MARKETING and not marketing_sms:
+        allowed = tuple(c for c in allowed if c is not Channel.SMS)
     order = [facts.preferred_channel, *[c for c in allowed if c != facts.preferred_channel]]
     for channel in order:
         if channel not in allowed or facts.consents.get(channel.value) is False:
@@ -211,12 +236,14 @@ def salutation(gender: str, language: str) -> str:
 def template_values(facts: PatientFacts, language: str) -> dict[str, str]:
     """The field values for one patient's message."""
     visit = facts.appointment
-    if visit is None:
+    # {date} is the visit booked, else the check-up due date, else empty.
+    when = visit.day if visit is not None else facts.checkup_due
+    if when is None:
         day = ""
     elif language == "en":
-        day = visit.day.strftime("%d %B %Y")
+        day = when.strftime("%d %B %Y")
     else:
-        day = f"{visit.day.month}月{visit.day.day}日"
+        day = f"{when.month}月{when.day}日"
     return {
         "name": facts.name,
         "title": salutation(facts.gender, language),

@@ -26,7 +26,15 @@ from careline.campaigns.policy import campaign_policy
 from careline.campaigns.runtime import recordings_dir
 from careline.campaigns.survey import questionnaire_to_data
 from careline.staff.model import Role, StaffMember
-from careline.web.deps import AppClock, AppSettings, Lang, Uow, render, require_staff
+from careline.web.deps import (
+    AppClock,
+    AppSettings,
+    Lang,
+    Uow,
+    get_settings,
+    render,
+    require_staff,
+)
 from careline.web.i18n import gettext
 
 pages = APIRouter(include_in_schema=False)
@@ -37,7 +45,7 @@ AUDIENCE_NAMES = {
     "birthday": "Birthday (solar or lunar)",
     "festival": "Chinese festival",
     "appointment_tomorrow": "Appointment tomorrow",
-    "checkup_due": "Check-up due (days since last visit)",
+    "checkup_due": "Check-up due (stored due date, else days since last visit)",
     "vaccination": "Child vaccination due (days ahead)",
     "follow_up": "Follow-up (days after a visit)",
     "recent_visit": "Visited within the last days",
@@ -202,7 +210,10 @@ async def _campaign_page(
     campaign = await service.get_campaign(uow, campaign_id=campaign_id)
     preview = None
     if campaign.status is CampaignStatus.DRAFT:
-        preview = await service.preview_audience(uow, campaign_id=campaign_id, clock=clock)
+        policy = campaign_policy(get_settings(request))
+        preview = await service.preview_audience(
+            uow, campaign_id=campaign_id, clock=clock, policy=policy
+        )
     progress = await results.get_progress(uow, campaign_id=campaign_id)
     charts = []
     if campaign.questionnaire is not None:

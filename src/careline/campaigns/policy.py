@@ -26,6 +26,9 @@ class CampaignPolicy:
     comment_seconds: int = 60
     lease_seconds: float = 900.0
     public_url: str = ""
+    # True only when the SMS account/signature configured is approved for marketing:
+    # greetings never go out on a service/notification SMS route.
+    marketing_sms: bool = False
 
 
 def campaign_policy(settings: Settings) -> CampaignPolicy:
@@ -46,4 +49,5 @@ def campaign_policy(settings: Settings) -> CampaignPolicy:
         comment_seconds=settings.campaign_comment_seconds,
         lease_seconds=settings.campaign_lease_seconds,
         public_url=settings.public_url,
+        marketing_sms=settings.campaign_marketing_sms,
     )

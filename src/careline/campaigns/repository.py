@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from careline.campaigns.checkups import Checkup, CheckupSource
 from careline.campaigns.model import (
     Appointment,
     CampaignKind,
@@ -41,6 +42,9 @@ from careline.campaigns.tables import (
 )
 from careline.campaigns.tables import (
     campaign_attempts as _ATT,
+)
+from careline.campaigns.tables import (
+    campaign_checkups as _CHK,
 )
 from careline.campaigns.tables import (
     campaign_do_not_call as _DNC,
@@ -133,6 +137,7 @@ class CampaignRepository:
         phones = await self._first_phones()
         consents = await self._consents()
         visits = await self._last_visits()
+        checkups = await self._checkup_dues()
         tomorrow = await self._appointments(today + timedelta(days=1))
         query = sa.select(
             patients.c.id,
@@ -160,6 +165,7 @@ class CampaignRepository:
                     consents=consents.get(row.id, {}),
                     last_visit=visits.get(row.id),
                     appointment=tomorrow.get(row.id),
+                    checkup_due=checkups.get(row.id),
                 )
             )
         return facts
@@ -187,6 +193,12 @@ class CampaignRepository:
             .group_by(bookings.c.patient_id)
         )
         return {row.patient_id: row.day for row in await self.conn.execute(query)}
+
+    async def _checkup_dues(self) -> dict[int, date]:
+        query = sa.select(_CHK.c.patient_id, sa.func.min(_CHK.c.due_on).label("due_on")).group_by(
+            _CHK.c.patient_id
+        )
+        return {row.patient_id: row.due_on for row in await self.conn.execute(query)}
 
     async def _appointments(self, day: date) -> dict[int, Appointment]:
         query = (
@@ -332,6 +344,16 @@ class CampaignRepository:
                 claimed_by=None,
                 started_at=None,
             )
+        )
+
+    async def note_message(
+        self, attempt_id: int, *, message_kind: str, message_id: int | None = None
+    ) -> None:
+        """Record an SMS/email attempt's message kind and, once queued, the message id."""
+        await self.conn.execute(
+            _ATT.update()
+            .where(_ATT.c.id == attempt_id)
+            .values(message_id=message_id, message_kind=message_kind)
         )
 
     async def mark_attempt(self, attempt_id: int, *, outcome: str) -> None:
@@ -505,3 +527,57 @@ class LibraryRepository:
         """Every saved questionnaire (stored JSON), by name."""
         rows = await self.conn.execute(sa.select(_QN).order_by(_QN.c.name))
         return [(r.id, r.name, r.questions) for r in rows]
+
+
+class CheckupRepository:
+    """Stored check-up due dates, one row per patient and kind."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def existing_patients(self, ids: Iterable[int]) -> set[int]:
+        """Which of ``ids`` are patients (merged ones included: the caller decides)."""
+        wanted = sorted(set(ids))
+        found: set[int] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            query = sa.select(patients.c.id).where(patients.c.id.in_(chunk))
+            found.update(row.id for row in await self.conn.execute(query))
+        return found
+
+    async def put(self, item: Checkup, *, staff_id: int | None, now: datetime) -> None:
+        """Insert the check-up or move the due date of the same patient and kind."""
+        values = {
+            "due_on": item.due_on,
+            "source": item.source.value,
+            "updated_by": staff_id,
+            "updated_at": now,
+        }
+        changed = await self.conn.execute(
+            _CHK.update()
+            .where(_CHK.c.patient_id == item.patient_id, _CHK.c.kind == item.kind)
+            .values(**values)
+        )
+        if changed.rowcount == 0:
+            await self.conn.execute(
+                _CHK.insert().values(patient_id=item.patient_id, kind=item.kind, **values)
+            )
+
+    async def remove(self, patient_id: int, kind: str) -> bool:
+        """Delete one check-up; False when there was none."""
+        result = await self.conn.execute(
+            _CHK.delete().where(_CHK.c.patient_id == patient_id, _CHK.c.kind == kind)
+        )
+        return bool(result.rowcount)
+
+    async def upcoming(self, *, limit: int = 200) -> list[Checkup]:
+        """The check-ups due first, earliest first."""
+        query = (
+            sa.select(_CHK.c.patient_id, _CHK.c.kind, _CHK.c.due_on, _CHK.c.source)
+            .order_by(_CHK.c.due_on, _CHK.c.patient_id, _CHK.c.kind)
+            .limit(limit)
+        )
+        return [
+            Checkup(row.patient_id, row.kind, row.due_on, CheckupSource(row.source))
+            for row in await self.conn.execute(query)
+        ]

@@ -23,11 +23,13 @@ from careline.campaigns.model import (
     CampaignStatus,
     Channel,
     InvalidCampaign,
+    MessageKind,
     MessageTemplate,
     PatientFacts,
     TargetStatus,
     choose_channel,
     matches,
+    message_kind,
     move_status,
     template_values,
 )
@@ -127,7 +129,7 @@ async def list_campaigns(uow: UnitOfWork) -> list[Campaign]:
 
 
 async def _plan(
-    repo: CampaignRepository, campaign: Campaign, today: date
+    repo: CampaignRepository, campaign: Campaign, today: date, marketing_sms: bool
 ) -> tuple[list[PlannedTarget], AudiencePreview]:
     facts = await repo.patient_facts(today=today)
     blocked = await repo.do_not_call(campaign.kind)
@@ -140,7 +142,9 @@ async def _plan(
         if patient.patient_id in blocked:
             dnc += 1
             continue
-        channel = choose_channel(patient, campaign.kind, campaign.channels)
+        channel = choose_channel(
+            patient, campaign.kind, campaign.channels, marketing_sms=marketing_sms
+        )
         if channel is None:
             without += 1
             continue
@@ -150,12 +154,18 @@ async def _plan(
 
 
 async def preview_audience(
-    uow: UnitOfWork, *, campaign_id: int, clock: Clock, day: date | None = None
+    uow: UnitOfWork,
+    *,
+    campaign_id: int,
+    clock: Clock,
+    day: date | None = None,
+    policy: CampaignPolicy | None = None,
 ) -> AudiencePreview:
     """Count the patients the campaign would reach on ``day`` (default today)."""
     repo = CampaignRepository(uow.connection)
     campaign = await get_campaign(uow, campaign_id=campaign_id)
-    return (await _plan(repo, campaign, day or clock.today()))[1]
+    marketing_sms = policy is not None and policy.marketing_sms
+    return (await _plan(repo, campaign, day or clock.today(), marketing_sms))[1]
 
 
 def _target_row(campaign: Campaign, planned: PlannedTarget) -> dict[str, object]:
@@ -193,7 +203,7 @@ async def start_campaign(
     now = clock.now()
     begin = max(starts_at or now, now)
     audience_day = day or begin.astimezone(clock.zone).date()
-    planned, preview = await _plan(repo, campaign, audience_day)
+    planned, preview = await _plan(repo, campaign, audience_day, policy.marketing_sms)
     for start in range(0, len(planned), BATCH):
         chunk = planned[start : start + BATCH]
         await repo.add_targets([_target_row(campaign, item) for item in chunk])
@@ -269,7 +279,9 @@ async def claim_attempts(
             campaigns[campaign.id] = campaign
         if campaign.kind not in blocked:
             blocked[campaign.kind] = await repo.do_not_call(campaign.kind)
-        if target.patient_id in blocked[campaign.kind]:
+        if target.patient_id in blocked[campaign.kind] or _marketing_sms_off(
+            policy, campaign, attempt
+        ):
             await _close(repo, attempt, worker, "skipped", now, TargetStatus.SKIPPED)
             continue
         opening = policy.windows.next_open(now, urgent=campaign.urgent)
@@ -279,6 +291,15 @@ async def claim_attempts(
         ready.append(Work(attempt, campaign))
     await uow.commit()
     return ready
+
+
+def _marketing_sms_off(policy: CampaignPolicy, campaign: Campaign, attempt: ClaimedAttempt) -> bool:
+    # A greeting planned for SMS before the route was switched off must not go out on it.
+    return (
+        attempt.target.channel is Channel.SMS
+        and message_kind(campaign.kind) is MessageKind.MARKETING
+        and not policy.marketing_sms
+    )
 
 
 async def _close(
@@ -370,12 +391,14 @@ async def send_message(
         last_outcome="sent",
         finished_at=now,
     )
+    kind = message_kind(work.campaign.kind).value
+    await repo.note_message(attempt.attempt_id, message_kind=kind)
     # queue_sms / queue_email commit this unit of work: the attempt closes with the message.
     try:
         if target.channel is Channel.SMS:
-            await channels.queue_sms(uow, to=target.address, text=text, clock=clock)
+            queued = await channels.queue_sms(uow, to=target.address, text=text, clock=clock)
         else:
-            await channels.queue_email(
+            queued = await channels.queue_email(
                 uow, to=target.address, subject=subject, text=text, clock=clock
             )
     except ChannelError:
@@ -386,6 +409,8 @@ async def send_message(
         )
         await uow.commit()
         return TargetStatus.UNREACHED
+    await repo.note_message(attempt.attempt_id, message_kind=kind, message_id=queued.id)
+    await uow.commit()
     return TargetStatus.SENT
 
 

@@ -79,6 +79,10 @@ campaign_attempts = sa.Table(
     sa.Column("sip_code", sa.Integer, nullable=True),
     sa.Column("started_at", UtcDateTime, nullable=True),
     sa.Column("ended_at", UtcDateTime, nullable=True),
+    # For SMS/email: the channels message queued, and whether it was marketing (greetings)
+    # or a service notification, so the SMS route it needs can be audited (0004).
+    sa.Column("message_id", sa.Integer, nullable=True),
+    sa.Column("message_kind", sa.String(16), nullable=True),
     sa.UniqueConstraint("target_id", "number"),
     sa.Index("ix_campaign_attempts_due", "state", "due_at"),
     sa.Index("ix_campaign_attempts_campaign", "campaign_id", "outcome"),
@@ -136,4 +140,25 @@ campaign_questionnaires = sa.Table(
     sa.Column("name", sa.String(120), nullable=False, unique=True),
     sa.Column("questions", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# A check-up a patient is due for (set by staff or imported from CSV); the ``checkup_due``
+# audience uses the earliest one instead of the interval since the last visit (0004).
+campaign_checkups = sa.Table(
+    "campaign_checkups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "patient_id",
+        sa.Integer,
+        sa.ForeignKey("patients.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("kind", sa.String(60), nullable=False),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("updated_by", sa.Integer, nullable=True),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("patient_id", "kind"),
+    sa.Index("ix_campaign_checkups_due_on", "due_on"),
 )

@@ -1,0 +1,101 @@
+"""`careline serve --voice-workers 2` still makes campaign calls, on the campaigns' own line."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from careline.campaigns import results, service
+from careline.campaigns.model import (
+    AudienceKind,
+    AudienceRule,
+    CampaignKind,
+    Channel,
+    MessageTemplate,
+    TargetStatus,
+)
+from careline.campaigns.policy import campaign_policy
+from careline.config import Settings
+from careline.db.engine import make_engine
+from careline.db.uow import UnitOfWork
+from careline.kit.clock import Clock
+from tests.integration.campaigns.helpers import add_patients, patient
+from tests.integration.telephony.phones import CODECS, phone
+from tests.support.baresip import free_port, free_port_range
+from tests.support.server import CARELINE, server_env
+
+pytestmark = [pytest.mark.sip, pytest.mark.asyncio]
+HOSPITAL = "02150000000"
+
+
+async def test_serve_with_two_voice_workers_dials_a_campaign(tmp_path: Path) -> None:
+    account = f"<sip:13900000001@127.0.0.1>;regint=0;answermode=auto;{CODECS}"
+    async with phone(tmp_path, "patient", account, np.zeros(8000 * 30)) as device:
+        low, high = free_port_range(40)
+        env = server_env(
+            tmp_path,
+            CARELINE_HTTP_PORT=str(free_port()),
+            CARELINE_SIP_PORT=str(free_port()),
+            CARELINE_RTP_PORT_MIN=str(low),
+            CARELINE_RTP_PORT_MAX=str(high),
+            CARELINE_TRUNK_HOST="127.0.0.1",
+            CARELINE_TRUNK_PORT=str(device.sip_port),
+            CARELINE_TRUNK_CALLER_ID=HOSPITAL,
+            CARELINE_CAMPAIGN_WINDOWS="00:00-00:00",
+            CARELINE_CAMPAIGN_INTERVAL_SECONDS="0.5",
+            CARELINE_CAMPAIGN_KEY_TIMEOUT_SECONDS="1",
+        )
+        upgraded = subprocess.run(
+            [*CARELINE, "db", "upgrade"], env=env, capture_output=True, text=True, check=False
+        )
+        assert upgraded.returncode == 0, upgraded.stderr
+        settings = Settings(data_dir=tmp_path, campaign_windows="00:00-00:00")
+        engine = make_engine(settings.resolved_database_url)
+        clock = Clock()
+        async with UnitOfWork(engine) as uow:
+            await add_patients(uow, [patient(1)])
+            campaign = await service.create_campaign(
+                uow,
+                name="门诊搬迁通知",
+                kind=CampaignKind.REMINDER,
+                rule=AudienceRule(AudienceKind.EVERYONE),
+                channels=(Channel.VOICE,),
+                template=MessageTemplate(body_zh="门诊已搬到新楼。"),
+                urgent=True,
+                clock=clock,
+            )
+            await service.start_campaign(
+                uow, campaign_id=campaign.id, clock=clock, policy=campaign_policy(settings)
+            )
+        log = (tmp_path / "serve.log").open("w")
+        serve = subprocess.Popen(
+            [*CARELINE, "serve", "--voice-workers", "2"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            async with asyncio.timeout(180):
+                while True:
+                    assert serve.poll() is None, (tmp_path / "serve.log").read_text()
+                    async with UnitOfWork(engine) as uow:
+                        targets = await results.list_targets(uow, campaign_id=campaign.id)
+                    if targets[0].status is not TargetStatus.PENDING:
+                        break
+                    await asyncio.sleep(0.5)
+        finally:
+            serve.terminate()
+            try:
+                serve.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+            log.close()
+            await engine.dispose()
+    assert targets[0].status is TargetStatus.REACHED
+    calls = [e for e in device.events if e.get("event") and e.get("type") == "CALL_ESTABLISHED"]
+    assert len(calls) == 1
+    assert HOSPITAL in str(calls[0].get("peeruri", ""))

@@ -1,0 +1,149 @@
+"""Campaign calls on a line of their own (``careline serve --voice-workers`` > 1).
+
+The worker starts its own voice server on a free SIP port with the trunk settings, calls a
+real baresip behind the trunk, and refuses calls that arrive on that port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from careline.campaigns import results, service
+from careline.campaigns.model import (
+    AudienceKind,
+    AudienceRule,
+    CampaignKind,
+    Channel,
+    MessageTemplate,
+    TargetStatus,
+)
+from careline.campaigns.policy import campaign_policy
+from careline.campaigns.runtime import CampaignWorker
+from careline.config import Settings
+from careline.db.uow import UnitOfWork
+from careline.kit.clock import Clock
+from tests.integration.campaigns.helpers import add_patients, patient
+from tests.integration.telephony.phones import CODECS, phone
+from tests.integration.telephony.sipclient import Dialogue, RawSip, sdp
+from tests.support.baresip import free_port_range
+
+pytestmark = pytest.mark.sip
+HOSPITAL = "02150000000"
+
+
+async def _wait_reached(engine: AsyncEngine, campaign_id: int) -> None:
+    async with asyncio.timeout(60):
+        while True:
+            async with UnitOfWork(engine) as uow:
+                progress = await results.get_progress(uow, campaign_id=campaign_id)
+            if not progress.by_status.get(TargetStatus.PENDING.value):
+                return
+            await asyncio.sleep(0.2)
+
+
+@pytest.mark.asyncio
+async def test_worker_calls_through_its_own_line_and_refuses_inbound(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    account = f"<sip:13900000001@127.0.0.1>;regint=0;answermode=auto;{CODECS}"
+    async with phone(tmp_path, "patient", account, np.zeros(8000 * 30)) as device:
+        low, high = free_port_range(20)
+        settings = Settings(
+            data_dir=tmp_path,
+            trunk_host="127.0.0.1",
+            trunk_port=device.sip_port,
+            trunk_caller_id=HOSPITAL,
+            rtp_port_min=low,
+            rtp_port_max=high,
+            campaign_windows="00:00-00:00",
+            campaign_interval_seconds=0.2,
+            campaign_key_timeout_seconds=1.0,
+        )
+        clock = Clock()
+        async with UnitOfWork(engine) as uow:
+            await add_patients(uow, [patient(1)])
+            campaign = await service.create_campaign(
+                uow,
+                name="门诊搬迁通知",
+                kind=CampaignKind.REMINDER,
+                rule=AudienceRule(AudienceKind.EVERYONE),
+                channels=(Channel.VOICE,),
+                template=MessageTemplate(body_zh="门诊已搬到新楼。"),
+                urgent=True,  # so that a public holiday does not hold the call back
+                clock=clock,
+            )
+            await service.start_campaign(
+                uow, campaign_id=campaign.id, clock=clock, policy=campaign_policy(settings)
+            )
+        worker = CampaignWorker(
+            settings, lambda: UnitOfWork(engine), clock, voice=None, own_line=True
+        )
+        await worker.start()
+        try:
+            line = worker.line
+            assert line is not None
+            assert line.port not in (0, settings.sip_port, device.sip_port)
+            await _wait_reached(engine, campaign.id)
+            caller = await RawSip.open()
+            try:
+                dialogue = Dialogue(caller, ("127.0.0.1", line.port))
+                dialogue.send(dialogue.request("INVITE", body=sdp()))
+                refused = await caller.expect("480")
+            finally:
+                caller.close()
+        finally:
+            await worker.stop()
+        assert worker.line is None
+    async with UnitOfWork(engine) as uow:
+        targets = await results.list_targets(uow, campaign_id=campaign.id)
+        attempts = await results.list_attempts(uow, campaign_id=campaign.id)
+    assert [t.status for t in targets] == [TargetStatus.REACHED]
+    assert [a["outcome"] for a in attempts] == ["answered"]
+    # One call reached the phone (auto answer), from the hospital's number.
+    calls = [e for e in device.events if e.get("event") and e.get("type") == "CALL_ESTABLISHED"]
+    assert len(calls) == 1
+    assert HOSPITAL in str(calls[0].get("peeruri", ""))
+    assert re.match(rb"SIP/2\.0 480", refused)
+
+
+def test_without_voice_workers_no_own_line_is_started(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, trunk_host="127.0.0.1")
+    no_trunk = Settings(data_dir=tmp_path)
+    assert CampaignWorker(settings, _no_uow, Clock(), voice=None)._own_line is False
+    assert CampaignWorker(no_trunk, _no_uow, Clock(), voice=None, own_line=True)._own_line is False
+    assert CampaignWorker(settings, _no_uow, Clock(), voice=None, own_line=True)._own_line
+
+
+def _no_uow() -> UnitOfWork:
+    raise AssertionError("not used")
+
+
+@pytest.mark.asyncio
+async def test_a_taken_campaign_port_leaves_messages_running(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    taken = await RawSip.open()
+    try:
+        settings = Settings(
+            data_dir=tmp_path,
+            trunk_host="127.0.0.1",
+            campaign_sip_port=taken.port,
+            smtp_host="127.0.0.1",
+        )
+        worker = CampaignWorker(
+            settings, lambda: UnitOfWork(engine), Clock(), voice=None, own_line=True
+        )
+        await worker.start()
+        try:
+            assert worker.line is None
+            assert worker._task is not None  # the email side still runs
+        finally:
+            await worker.stop()
+    finally:
+        taken.close()
