@@ -2,13 +2,19 @@
 
 espeak-ng is run as ``espeak-ng -v VOICE -s RATE -b 1 --stdout`` with the text on stdin
 (UTF-8), so no text is ever parsed as an option and long texts do not meet argv limits.
+
+The child is started from a worker thread with ``subprocess.run``, not with the event loop's
+``create_subprocess_exec``: under uvloop that forks the whole process on the loop thread, which
+stalled the media tick of a busy voice worker for 100 ms and more per render, and it raised
+"the handler is closed" when espeak-ng exited before its stdin was written (prompts then
+failed to warm and were rendered again during calls).
 """
 
 from __future__ import annotations
 
 import abc
 import asyncio
-import contextlib
+import subprocess
 
 import structlog
 
@@ -39,38 +45,38 @@ class EspeakEngine(SpeechEngine):
         self.timeout = timeout
         self._slots = asyncio.Semaphore(max_concurrency)
         self._version: str | None = None
+        self._version_lock = asyncio.Lock()
 
     async def _run(self, *arguments: str, stdin: bytes = b"") -> bytes:
         try:
-            process = await asyncio.create_subprocess_exec(
-                self.binary,
-                *arguments,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+            # subprocess.run kills the child on timeout; a cancelled caller leaves the thread
+            # to finish within that bound, so no child is left behind either way.
+            done = await asyncio.to_thread(
+                subprocess.run,
+                [self.binary, *arguments],
+                input=stdin,
+                capture_output=True,
+                timeout=self.timeout,
+                check=False,
             )
         except OSError as error:
             raise SynthesisFailed(f"cannot run {self.binary}: {error}") from error
-        try:
-            stdout, stderr = await asyncio.wait_for(process.communicate(stdin), self.timeout)
-        except BaseException:
-            # Timeout or cancellation: never leave the child behind.
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
-            raise
-        if process.returncode != 0:
-            message = stderr.decode("utf-8", "replace").strip()
-            raise SynthesisFailed(f"{self.binary} exited with {process.returncode}: {message}")
-        return stdout
+        except subprocess.TimeoutExpired:
+            raise TimeoutError from None
+        if done.returncode != 0:
+            message = done.stderr.decode("utf-8", "replace").strip()
+            raise SynthesisFailed(f"{self.binary} exited with {done.returncode}: {message}")
+        return done.stdout
 
     async def version(self) -> str:
-        if self._version is None:
-            async with self._slots:
-                output = await self._run("--version")
-            # "eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/..." -> "espeak-ng 1.51"
-            banner = output.decode("utf-8", "replace").split("Data at:")[0]
-            self._version = "espeak-ng " + banner.rsplit(":", 1)[-1].strip()
+        # One run for all: every render asks, and a worker warms ~150 prompts at once.
+        async with self._version_lock:
+            if self._version is None:
+                async with self._slots:
+                    output = await self._run("--version")
+                # "eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/..." -> "espeak-ng 1.51"
+                banner = output.decode("utf-8", "replace").split("Data at:")[0]
+                self._version = "espeak-ng " + banner.rsplit(":", 1)[-1].strip()
         return self._version
 
     async def synthesize(self, text: str, *, voice: str, rate: int) -> bytes:

@@ -56,10 +56,10 @@ async def test_second_render_hits_the_cache_without_a_subprocess(
     speaker = Speaker(tmp_path / "cache")
     first = await speaker.render(PHRASES[0][1], Language.ZH)
 
-    async def no_subprocess(*args: object, **kwargs: object) -> None:
+    def no_subprocess(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"espeak-ng was run again: {args}")
 
-    monkeypatch.setattr("asyncio.create_subprocess_exec", no_subprocess)
+    monkeypatch.setattr("careline.speech.engine.subprocess.run", no_subprocess)
     assert await speaker.render(PHRASES[0][1], Language.ZH) is first  # memory
     speaker.memory = PcmLru(speaker.memory.max_bytes)  # as after a restart: disk only
     from_disk = await speaker.render(PHRASES[0][1], Language.ZH)

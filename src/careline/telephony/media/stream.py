@@ -136,6 +136,10 @@ class MediaStream:
             async with asyncio.timeout(timeout):
                 return await waiter
         except TimeoutError:
+            # After a stalled loop the key's packets and the expired deadline are handled in
+            # the same turn: the key may already be in the waiter. Keep it, do not drop it.
+            if waiter.done() and not waiter.cancelled():
+                return waiter.result()
             return None
         finally:
             if self._digit_waiter is waiter:
