@@ -35,6 +35,7 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
 
     acd = start_acd(careline, app)  # agents' desks and the queue share one live centre
     phone: Any = None
+    reply_calls: Any = None
     if voice and voice_workers > 1:
         from careline.ivr.runtime import phone_ivr
         from careline.telephony.workers import start_voice_pool
@@ -51,6 +52,10 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
         if settings.trunk_configured:
             # Complaint answers may be read to patients by a call through the trunk.
             app.state.complaints_dialer = VoiceFeedbackDialer(phone)
+            from careline.voicemail.reply_calls import start_reply_calls
+
+            # Patients who asked for it are called when a doctor's reply is ready.
+            reply_calls = start_reply_calls(careline, phone)
     from careline.campaigns.runtime import CampaignWorker
 
     # Campaign calls need a trunk; with voice workers they use a line of their own on
@@ -72,6 +77,8 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
         await server.serve()
     finally:
         await campaigns.stop()
+        if reply_calls is not None:
+            await reply_calls.stop()
         await background.stop()
         await acd.stop()
         if phone is not None:

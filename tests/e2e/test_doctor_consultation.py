@@ -32,11 +32,18 @@ from careline.kit.clock import Clock
 from careline.membership import service as membership
 from careline.speech.speaker import Speaker
 from careline.tables import metadata
+from careline.telephony.media import Prompt
 from careline.telephony.server import VoiceServer
 from careline.telephony.trunk import TrunkSettings
 from careline.voicemail import service as voicemail
-from tests.integration.telephony.phones import CODECS, caller_account, frames_with, phone
-from tests.support.baresip import Baresip, free_port_range, tone
+from tests.integration.telephony.phones import (
+    CODECS,
+    FRAME,
+    caller_account,
+    frames_with,
+    phone,
+)
+from tests.support.baresip import Baresip, free_port_range, level_of, tone
 from tests.unit.ivr.fakes import PIN, a_member, seed_hospital
 
 pytestmark = pytest.mark.sip
@@ -170,6 +177,7 @@ def test_patient_talks_to_the_doctor_who_accepts_and_is_charged(tmp_path: Path) 
     assert consultation.seconds >= 3
     assert consultation.charge_fen == 2000
     assert found["balance"] == 20000 - 2000
+    assert_recorded_both_voices(tmp_path, consultation)
     patient_heard, doctor_heard = found["patient_heard"], found["doctor_heard"]
     assert isinstance(patient_heard, np.ndarray)
     assert isinstance(doctor_heard, np.ndarray)
@@ -185,6 +193,21 @@ def test_patient_talks_to_the_doctor_who_accepts_and_is_charged(tmp_path: Path) 
     for datagram in sip:
         assert DOCTOR_NUMBER.encode() not in datagram
         assert DOCTOR_NUMBER[-8:].encode() not in datagram
+
+
+def assert_recorded_both_voices(data_dir: Path, consultation: Consultation) -> None:
+    """The kept recording holds each side's tone, mixed on one timeline."""
+    assert consultation.recording_path is not None
+    assert consultation.recording_path.startswith("recordings/consultations/")
+    pcm = Prompt.from_wav(data_dir / consultation.recording_path).pcm
+    assert frames_with(pcm, PATIENT_HZ) >= 50
+    assert frames_with(pcm, DOCTOR_HZ) >= 50
+    together = sum(
+        1
+        for start in range(0, len(pcm) - FRAME + 1, FRAME)
+        if min(level_of(pcm[start : start + FRAME], hz) for hz in (PATIENT_HZ, DOCTOR_HZ)) > 1000
+    )
+    assert together >= 50  # both talk at once: one mix, not one side after the other
 
 
 def test_no_answer_leads_to_voicemail_for_the_doctor(tmp_path: Path) -> None:

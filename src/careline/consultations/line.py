@@ -8,10 +8,16 @@ re-INVITE, REFER or header ever carries the doctor's number towards the patient.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+import structlog
+
+from careline.acd.recording import BridgeRecorder
 from careline.telephony.calls import Call
 from careline.telephony.media import Prompt, bridge, unbridge
+
+log = structlog.get_logger(__name__)
 
 
 class DoctorPhone(Protocol):
@@ -38,8 +44,13 @@ class ConsultLine(Protocol):
         """Return the dial status and, when answered, the doctor's call."""
         ...
 
-    async def join(self, doctor: DoctorPhone, *, max_seconds: float) -> int:
-        """Relay audio both ways until one side leaves or time is up; return seconds."""
+    async def join(
+        self, doctor: DoctorPhone, *, max_seconds: float, record_to: Path | None = None
+    ) -> int:
+        """Relay audio both ways until one side leaves or time is up; return seconds.
+
+        With ``record_to`` both voices are written there as one WAV (8 kHz mono).
+        """
         ...
 
 
@@ -56,7 +67,9 @@ class TelephonyConsultLine:
             return status.value, None
         return status.value, Call(host, leg, direction="outbound", dialled=number)
 
-    async def join(self, doctor: DoctorPhone, *, max_seconds: float) -> int:
+    async def join(
+        self, doctor: DoctorPhone, *, max_seconds: float, record_to: Path | None = None
+    ) -> int:
         assert isinstance(doctor, Call)
         patient_leg, doctor_leg = self.call.leg, doctor.leg
         if patient_leg.ended.done() or doctor_leg.ended.done():
@@ -64,6 +77,8 @@ class TelephonyConsultLine:
         loop = asyncio.get_running_loop()
         started = loop.time()
         bridge(patient_leg.stream, doctor_leg.stream)
+        # The bridge relays RTP without decoding it; the recorder taps both relayed directions.
+        recorder = BridgeRecorder(patient_leg.stream, doctor_leg.stream) if record_to else None
         try:
             await asyncio.wait(
                 {patient_leg.ended, doctor_leg.ended},
@@ -72,10 +87,19 @@ class TelephonyConsultLine:
             )
         finally:
             unbridge(patient_leg.stream, doctor_leg.stream)
+            if recorder is not None and record_to is not None:
+                await _save(recorder, record_to)
         seconds = int(loop.time() - started + 0.5)
         if not doctor_leg.ended.done():
             doctor_leg.hangup("consultation_over")
         return seconds
+
+
+async def _save(recorder: BridgeRecorder, path: Path) -> None:
+    try:
+        await recorder.save(path)
+    except OSError as error:  # a full disk must not break the end of the call
+        log.warning("consult_recording_failed", error=type(error).__name__)
 
 
 def consult_line(call: object) -> ConsultLine | None:

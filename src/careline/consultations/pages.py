@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from careline.consultations import service
@@ -20,16 +20,20 @@ from careline.consultations.forms import (
     parse_settings,
     parse_windows,
 )
-from careline.consultations.model import ConsultationError
+from careline.consultations.model import Consultation, ConsultationError
+from careline.directory import service as directory
 from careline.kit.clock import Clock
 from careline.kit.errors import PermissionDenied
 from careline.kit.money import format_yuan
+from careline.staff.audit import record_access
 from careline.staff.model import Role, StaffMember
-from careline.web.deps import AppClock, Lang, Uow, render, require_staff
+from careline.web.deps import AppClock, AppSettings, Lang, Uow, render, require_staff
 from careline.web.i18n import gettext
 
 pages = APIRouter(include_in_schema=False)
 DoctorStaff = Annotated[StaffMember, Depends(require_staff(Role.DOCTOR))]
+# Supervisors listen to consultations as they do to agents' calls.
+ListenerStaff = Annotated[StaffMember, Depends(require_staff(Role.DOCTOR, Role.SUPERVISOR))]
 OUTCOME_NAMES = {
     "ringing": "Ringing",
     "connected": "Talking",
@@ -79,11 +83,75 @@ async def _page(
     return render(request, "consultations/doctor.html", context, status_code=status_code)
 
 
+def _supervises(staff: StaffMember) -> bool:
+    return staff.has_any(Role.SUPERVISOR)
+
+
 @pages.get("/doctor/consultations", response_class=HTMLResponse)
 async def consult_page(
-    request: Request, uow: Uow, staff: DoctorStaff, clock: AppClock
+    request: Request, uow: Uow, staff: ListenerStaff, clock: AppClock, doctor: int | None = None
 ) -> HTMLResponse:
-    return await _page(request, uow, doctor_of(staff), clock)
+    if staff.doctor_id is not None and doctor is None:
+        return await _page(request, uow, staff.doctor_id, clock)
+    if not _supervises(staff):
+        doctor_of(staff)  # a doctor's account without its doctor: refused
+    return await _records_page(request, uow, clock, doctor)
+
+
+async def _records_page(
+    request: Request, uow: Uow, clock: Clock, doctor_id: int | None
+) -> HTMLResponse:
+    """Supervisors: the latest consultations (of one doctor or all) with their recordings."""
+    if doctor_id is None:
+        records = await service.latest_consultations(uow)
+    else:
+        records = await service.list_consultations(uow, doctor_id=doctor_id)
+    names: dict[int, str] = {}
+    for doctor_key in {r.doctor_id for r in records}:
+        found = await directory.get_doctor(uow, doctor_id=doctor_key, include_inactive=True)
+        names[doctor_key] = f"{found.name} ({found.doctor_number})"
+    context = {
+        "records": records,
+        "doctors": names,
+        "outcomes": OUTCOME_NAMES,
+        "yuan": format_yuan,
+        "zone": clock.zone,
+    }
+    return render(request, "consultations/records.html", context)
+
+
+async def _audit_listen(uow: Uow, staff: StaffMember, record: Consultation) -> None:
+    where = f"/doctor/consultations/{record.id}/recording: consultation recording"
+    await record_access(
+        uow.connection,
+        staff_id=staff.id,
+        action="read",
+        subject="consultation",
+        subject_id=record.id,
+        context=where,
+    )
+    if record.patient_id is not None:
+        await record_access(
+            uow.connection,
+            staff_id=staff.id,
+            action="read",
+            subject="patient",
+            subject_id=record.patient_id,
+            context=where,
+        )
+    await uow.commit()
+
+
+@pages.get("/doctor/consultations/{consultation_id}/recording")
+async def consult_recording(
+    consultation_id: int, uow: Uow, staff: ListenerStaff, settings: AppSettings
+) -> Response:
+    # A doctor hears their own consultations; a supervisor any.
+    own = None if _supervises(staff) else doctor_of(staff)
+    record = await service.get_consultation(uow, consultation_id=consultation_id, doctor_id=own)
+    path = service.recording_file(record, data_dir=settings.data_dir)
+    await _audit_listen(uow, staff, record)
+    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private"})
 
 
 @pages.post("/doctor/consultations", response_class=HTMLResponse)

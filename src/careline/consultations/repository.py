@@ -199,6 +199,12 @@ class ConsultationRepository:
         )
         return [_consultation(row) for row in rows]
 
+    async def latest(self, limit: int = 100) -> list[Consultation]:
+        rows = await self.conn.execute(
+            sa.select(consultations).order_by(c.started_at.desc(), c.id.desc()).limit(limit)
+        )
+        return [_consultation(row) for row in rows]
+
     async def started_before(self, cutoff: datetime, limit: int = 500) -> list[Consultation]:
         rows = await self.conn.execute(
             sa.select(consultations).where(c.started_at < cutoff).order_by(c.id).limit(limit)

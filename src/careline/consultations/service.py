@@ -220,6 +220,31 @@ async def list_consultations(uow: UnitOfWork, *, doctor_id: int) -> list[Consult
     return await _repo(uow).for_doctor(doctor_id)
 
 
+async def latest_consultations(uow: UnitOfWork) -> list[Consultation]:
+    """The latest consultations of all doctors, newest first (for supervisors)."""
+    return await _repo(uow).latest()
+
+
+async def get_consultation(
+    uow: UnitOfWork, *, consultation_id: int, doctor_id: int | None = None
+) -> Consultation:
+    """One consultation record; with ``doctor_id`` only if it is that doctor's."""
+    record = await _repo(uow).get(consultation_id)
+    if record is None or (doctor_id is not None and record.doctor_id != doctor_id):
+        raise ConsultationNotFound("No consultation has this id.", field="consultation_id")
+    return record
+
+
+def recording_file(record: Consultation, *, data_dir: Path) -> Path:
+    """The consultation's recording on disk; only a file inside the data dir counts."""
+    root = data_dir.resolve()
+    if record.recording_path:
+        path = (root / record.recording_path).resolve()
+        if path.is_relative_to(root) and path.is_file():
+            return path
+    raise ConsultationNotFound("This consultation has no recording.", field="consultation_id")
+
+
 async def purge_expired(
     uow: UnitOfWork, *, clock: Clock, retention_days: int, data_dir: Path
 ) -> int:

@@ -29,11 +29,9 @@ from careline.voicemail import service as voicemail
 from careline.voicemail.model import (
     NUMBER_DIGITS,
     PIN_DIGITS,
-    InvalidPin,
     MessageLocked,
     MessageNotFound,
     WrongPin,
-    check_pin,
 )
 
 log = structlog.get_logger(__name__)
@@ -185,6 +183,9 @@ async def choose_doctor(session: CallSession) -> Doctor:
         "more_options",
         "ask_doctor_number",
         "doctor_unknown",
+        "vm_box_closed",
+        "vm_box_closed_next",
+        "vm_greeting",
         "vm_for_doctor",
         "recording_notice",
         "record_after_beep",
@@ -193,43 +194,22 @@ async def choose_doctor(session: CallSession) -> Doctor:
         "vm_pin_invalid",
         "vm_left",
         "sms_voicemail",
+        "vm_offer_reply_call",
+        "vm_reply_call_set",
     ),
 )
 async def voicemail_leave(session: CallSession, args: Mapping[str, str]) -> str | None:  # noqa: ARG001
-    """Leave a recorded message for a doctor; tell the message number and keep the PIN."""
-    doctor = await choose_doctor(session)
-    await session.say("vm_for_doctor", name=doctor.display_name(session.language))
-    path = await record_message(session, "voicemail")
-    if path is None:
-        return None
-    pin = await session.ask_digits(
-        "vm_choose_pin", max_digits=PIN_DIGITS, valid=_valid_pin, invalid="vm_pin_invalid"
-    )
-    async with session.uow() as uow:
-        message = await voicemail.leave_message(
-            uow,
-            doctor_id=doctor.id,
-            recording_path=path,
-            caller_phone=caller_key(session.call.caller),
-            pin=pin,
-            language=session.language,
-            clock=session.clock,
-        )
-    session.values["voicemail_number"] = message.number
-    spoken = phrases.digits(message.number, session.language)
-    await sms_to_caller(session, "sms_voicemail", number=message.number)
-    await session.say("vm_left", number=spoken)
-    await session.say("vm_left", number=spoken)
-    session.served = True
-    return None
+    """Leave a message in a doctor's box (its greeting and length); tell the message number."""
+    # Imported here: the doctors' box actions build on this module's steps.
+    from careline.ivr.doctor_box_actions import Left, leave_for_doctor
 
-
-def _valid_pin(pin: str) -> bool:
-    try:
-        check_pin(pin)
-    except InvalidPin:
-        return False
-    return True
+    while True:
+        doctor = await choose_doctor(session)
+        if await leave_for_doctor(session, doctor) is not Left.CLOSED:
+            return None
+        # The box takes no messages: another doctor (1), the doctors' menu (9) or an agent (0).
+        if await session.choose("vm_box_closed_next", ("1", "9")) == "9":
+            return None
 
 
 @action(

@@ -179,6 +179,9 @@ class VoiceMessage:
     done_at: datetime | None = None
     notified_at: datetime | None = None
     flagged_at: datetime | None = None
+    reply_call: bool = False  # the caller wants a call that plays the reply
+    reply_call_attempts: int = 0
+    reply_called_at: datetime | None = None
 
     @property
     def locked(self) -> bool:

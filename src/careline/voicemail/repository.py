@@ -37,6 +37,9 @@ def _message(row: Any) -> VoiceMessage:
         done_at=row.done_at,
         notified_at=row.notified_at,
         flagged_at=row.flagged_at,
+        reply_call=bool(row.reply_call),
+        reply_call_attempts=row.reply_call_attempts,
+        reply_called_at=row.reply_called_at,
     )
 
 
@@ -100,6 +103,32 @@ class VoicemailRepository:
     async def set_reply_recording(self, message_id: int, path: str, at: datetime) -> None:
         await self.conn.execute(
             vm.update().where(vm.c.id == message_id).values(reply_path=path, replied_at=at)
+        )
+
+    async def set_reply_call(self, message_id: int, wanted: bool) -> None:
+        await self.conn.execute(vm.update().where(vm.c.id == message_id).values(reply_call=wanted))
+
+    async def reply_calls_due(self, max_attempts: int, limit: int) -> list[VoiceMessage]:
+        """Replies ready whose caller asked for a call not yet made (or given up on)."""
+        rows = await self.conn.execute(
+            sa.select(vm)
+            .where(
+                vm.c.reply_call.is_(True),
+                vm.c.replied_at.is_not(None),
+                vm.c.reply_called_at.is_(None),
+                vm.c.reply_call_attempts < max_attempts,
+                vm.c.status != MessageStatus.DELETED.value,
+            )
+            .order_by(vm.c.replied_at, vm.c.id)
+            .limit(limit)
+        )
+        return [_message(row) for row in rows]
+
+    async def count_reply_call(self, message_id: int, at: datetime | None) -> None:
+        await self.conn.execute(
+            vm.update()
+            .where(vm.c.id == message_id)
+            .values(reply_call_attempts=vm.c.reply_call_attempts + 1, reply_called_at=at)
         )
 
     async def set_status(self, message_id: int, status: MessageStatus, at: datetime) -> None:

@@ -27,6 +27,10 @@ voicemail_messages = sa.Table(
     sa.Column("done_at", UtcDateTime, nullable=True),
     sa.Column("notified_at", UtcDateTime, nullable=True),
     sa.Column("flagged_at", UtcDateTime, nullable=True),
+    # The caller asked to be called when the reply is ready (instead of only the SMS).
+    sa.Column("reply_call", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("reply_call_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reply_called_at", UtcDateTime, nullable=True),
 )
 
 voicemail_boxes = sa.Table(

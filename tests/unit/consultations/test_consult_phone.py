@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,6 +20,7 @@ from careline.ivr.session import IvrServices
 from careline.kit.clock import FakeClock
 from careline.membership import service as membership
 from careline.telephony.media import Prompt
+from careline.telephony.media.prompt import write_wav
 from careline.voicemail import inbox
 from careline.voicemail import service as voicemail
 from careline.voicemail.model import VoicemailBox
@@ -70,6 +72,7 @@ class ConsultCall(FakeCall):
         self.phones = phones
         self.rung: list[str] = []
         self.joined: list[FakeDoctorPhone] = []
+        self.recorded_to: Path | None = None
 
     async def ring(self, number: str, *, ring_timeout: float) -> tuple[str, DoctorPhone | None]:
         assert ring_timeout == 25.0
@@ -77,9 +80,15 @@ class ConsultCall(FakeCall):
         phone = self.phones.get(number)
         return ("answered" if phone else "no_answer"), phone
 
-    async def join(self, doctor: DoctorPhone, *, max_seconds: float) -> int:
+    async def join(
+        self, doctor: DoctorPhone, *, max_seconds: float, record_to: Path | None = None
+    ) -> int:
         assert isinstance(doctor, FakeDoctorPhone)
         self.joined.append(doctor)
+        if record_to is not None:  # what the bridge recorder would leave behind
+            record_to.parent.mkdir(parents=True, exist_ok=True)
+            write_wav(record_to, np.full(8000, 1000, dtype=np.int16))
+        self.recorded_to = record_to
         return int(min(max_seconds, 125))
 
 
@@ -139,6 +148,11 @@ async def test_second_number_accepts_and_the_card_is_charged(services: IvrServic
     assert (done.outcome, done.seconds, done.charge_fen) == (Outcome.COMPLETED, 125, 3000)
     assert done.member_card_id == card.id
     assert balance == 20000 - 3000
+    # The announced recording is kept with the record, under the data dir.
+    assert call.recorded_to is not None
+    assert done.recording_path is not None
+    assert services.data_dir / done.recording_path == call.recorded_to
+    assert done.recording_path.startswith("recordings/consultations/")
     assert_number_hidden(call, record)
 
 
@@ -159,6 +173,7 @@ async def test_nobody_accepts_and_the_patient_leaves_a_message(services: IvrServ
         messages = await voicemail.messages_for_doctor(uow, doctor_id=doctor_id)
     assert attempt.outcome is Outcome.NO_ANSWER
     assert attempt.charge_fen == 0
+    assert attempt.recording_path is None  # nobody talked: nothing recorded
     assert len(messages) == 1
     assert_number_hidden(call, record)
 

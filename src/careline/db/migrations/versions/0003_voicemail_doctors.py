@@ -17,7 +17,7 @@ down_revision: str | None = "0002_ivr"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_NEW_TIMES = ("heard_at", "done_at", "notified_at", "flagged_at")
+_NEW_TIMES = ("heard_at", "done_at", "notified_at", "flagged_at", "reply_called_at")
 
 
 def upgrade() -> None:
@@ -43,6 +43,12 @@ def upgrade() -> None:
             sa.Column("status", sa.String(length=16), server_default="new", nullable=False)
         )
         batch.add_column(sa.Column("reply_path", sa.String(length=300), nullable=True))
+        batch.add_column(
+            sa.Column("reply_call", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch.add_column(
+            sa.Column("reply_call_attempts", sa.Integer(), server_default="0", nullable=False)
+        )
         for name in _NEW_TIMES:
             batch.add_column(
                 sa.Column(name, careline.db.metadata.UtcDateTime(timezone=True), nullable=True)
@@ -53,6 +59,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("voicemail_messages") as batch:
         batch.drop_index(batch.f("ix_voicemail_messages_status"))
-        for name in (*_NEW_TIMES, "reply_path", "status"):
+        for name in (*_NEW_TIMES, "reply_call_attempts", "reply_call", "reply_path", "status"):
             batch.drop_column(name)
     op.drop_table("voicemail_boxes")
