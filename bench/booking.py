@@ -15,7 +15,7 @@ there) and the CPU time of this process and of the PostgreSQL backends serving t
 (from /proc): the objective figures when the machine is shared and rates are noisy.
 
     .venv/bin/python bench/booking.py [--patients 4000] [--clients 50 500] [--no-pg]
-        [--no-sqlite] [--pg-pool 60]
+        [--no-sqlite] [--pg-pool 60] [--pre-ping]
     .venv/bin/python bench/booking.py --profile [--patients 2000]   # CPU per statement
 """
 
@@ -30,9 +30,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -58,6 +59,7 @@ from careline.membership.model import EntryKind  # noqa: E402
 from careline.patients.repository import PatientRepository  # noqa: E402
 from careline.patients.synthetic import synthetic_patients  # noqa: E402
 from careline.scheduling.model import BookingPolicy, Channel, SchedulingError  # noqa: E402
+from careline.scheduling.pg_repository import PgSchedulingRepository  # noqa: E402
 from careline.scheduling.service import BookingRequest, book_appointment  # noqa: E402
 from careline.tables import metadata  # noqa: E402
 
@@ -113,6 +115,42 @@ async def build(engine: AsyncEngine, patients: int) -> tuple[list[int], list[int
     return doctors, cards
 
 
+Hook = Callable[..., None]
+
+
+@contextlib.contextmanager
+def statement_hooks(engine: AsyncEngine, before: Hook, after: Hook) -> Iterator[None]:
+    """Call ``before(statement)`` / ``after(statement)`` around every statement sent.
+
+    SQLAlchemy's cursor events see the generic path; the booking statements PostgreSQL
+    sends straight through asyncpg (``PgSchedulingRepository._run``) are wrapped here.
+    """
+    original = PgSchedulingRepository._run
+
+    async def wrapped(self: Any, statement: Any, params: Any, call: str = "fetch") -> Any:
+        before(statement.sql)
+        try:
+            return await original(self, statement, params, call)
+        finally:
+            after(statement.sql)
+
+    def sa_before(*args: object) -> None:
+        before(args[2])
+
+    def sa_after(*args: object) -> None:
+        after(args[2])
+
+    PgSchedulingRepository._run = wrapped  # type: ignore[method-assign]
+    event.listen(engine.sync_engine, "before_cursor_execute", sa_before)
+    event.listen(engine.sync_engine, "after_cursor_execute", sa_after)
+    try:
+        yield
+    finally:
+        PgSchedulingRepository._run = original  # type: ignore[method-assign]
+        event.remove(engine.sync_engine, "before_cursor_execute", sa_before)
+        event.remove(engine.sync_engine, "after_cursor_execute", sa_after)
+
+
 async def run(
     engine: AsyncEngine, doctors: list[int], cards: list[int], clients: int
 ) -> dict[str, float]:
@@ -134,10 +172,11 @@ async def run(
     outcomes = {"booked": 0, "refused": 0}
     statements = [0]
 
-    def count(*_args: object) -> None:
+    def count(_statement: str) -> None:
         statements[0] += 1
 
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    def ignore(_statement: str) -> None:
+        pass
 
     async def client() -> None:
         while work:
@@ -159,12 +198,12 @@ async def run(
     db_cpu = cpu_seconds(backends)
     own_cpu = os.times()
     began = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
+    with statement_hooks(engine, count, ignore):
+        await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - began
     own_user = os.times().user - own_cpu.user
     own_system = os.times().system - own_cpu.system
     db_cpu = cpu_seconds(backends) - db_cpu
-    event.remove(engine.sync_engine, "before_cursor_execute", count)
     latencies.sort()
     return {
         "python_cpu_ms": (own_user + own_system) * 1000 / len(latencies),
@@ -214,20 +253,19 @@ async def statement_profile(engine: AsyncEngine, doctors: list[int], cards: list
     spent: dict[str, list[float]] = {}
     mark = [0.0, 0.0]
 
-    def before(*_args: object) -> None:
+    def before(_statement: str) -> None:
         mark[:] = [time.process_time(), on_cpu(pid)]
 
-    def after(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+    def after(statement: str) -> None:
         label = " ".join(statement.split())[:70]
         row = spent.setdefault(label, [0.0, 0.0, 0.0])
         row[0] += 1
         row[1] += time.process_time() - mark[0]
         row[2] += on_cpu(pid) - mark[1]
 
-    event.listen(engine.sync_engine, "before_cursor_execute", before)
-    event.listen(engine.sync_engine, "after_cursor_execute", after)
     own, db = time.process_time(), on_cpu(pid)
-    result = await run(engine, doctors, cards, 1)
+    with statement_hooks(engine, before, after):
+        result = await run(engine, doctors, cards, 1)
     own, db = time.process_time() - own, on_cpu(pid) - db
     n = result["attempts"]
     print(f"{'per booking':<72} {'count':>5} {'python µs':>9} {'postgres µs':>11}")
@@ -270,11 +308,17 @@ async def double_bookings(engine: AsyncEngine) -> int:
     return int(repeated or 0) + int(over or 0) + abs(int(charges or 0) - int(booked or 0))
 
 
-def bench_engine(url: str, clients: int, pg_pool: int = 60) -> AsyncEngine:
+def bench_engine(
+    url: str, clients: int, pg_pool: int = 60, *, pre_ping: bool = False
+) -> AsyncEngine:
     """An engine whose pool is fixed in size: no connection is opened during the run."""
     if not url.startswith("sqlite"):
         return create_async_engine(
-            url, pool_size=min(clients, pg_pool), max_overflow=0, pool_timeout=300
+            url,
+            pool_size=min(clients, pg_pool),
+            max_overflow=0,
+            pool_timeout=300,
+            pool_pre_ping=pre_ping,
         )
     # One connection per client: SQLAlchemy's pool does not hand connections out in
     # arrival order, so a client queueing for one could wait for seconds; with SQLite's
@@ -287,10 +331,16 @@ def bench_engine(url: str, clients: int, pg_pool: int = 60) -> AsyncEngine:
 
 
 async def bench(
-    name: str, url: str, patients: int, clients_list: list[int], pg_pool: int = 60
+    name: str,
+    url: str,
+    patients: int,
+    clients_list: list[int],
+    pg_pool: int = 60,
+    *,
+    pre_ping: bool = False,
 ) -> None:
     for clients in clients_list:
-        engine = bench_engine(url, clients, pg_pool)
+        engine = bench_engine(url, clients, pg_pool, pre_ping=pre_ping)
         doctors, cards = await build(engine, patients)
         result = await run(engine, doctors, cards, clients)
         doubles = await double_bookings(engine)
@@ -338,6 +388,9 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--pg-pool", type=int, default=60, help="PostgreSQL pool size")
     parser.add_argument(
+        "--pre-ping", action="store_true", help="ping each connection on checkout (pool_pre_ping)"
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="one client on PostgreSQL: CPU per statement"
     )
     args = parser.parse_args()
@@ -351,7 +404,10 @@ def main() -> None:
             asyncio.run(bench("sqlite", url, args.patients, args.clients))
     if not args.no_pg:
         with postgres() as url:
-            asyncio.run(bench("postgresql", url, args.patients, args.clients, args.pg_pool))
+            run = bench(
+                "postgresql", url, args.patients, args.clients, args.pg_pool, pre_ping=args.pre_ping
+            )
+            asyncio.run(run)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""All SQL of the scheduling context."""
+"""All SQL of the scheduling context (the booking path's statements are in booking_sql)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,18 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from careline.db.metadata import UtcDateTime
 from careline.membership.repository import lock_row
+from careline.scheduling.booking_sql import (
+    CHARGE_AND_BOOK_PG,
+    FORGET_COUNTS,
+    HISTORY,
+    HOLDING,
+    INSERT_BOOKING,
+    LOCK_SESSION_AT,
+    RELEASING,
+    STATE,
+    guards,
+)
 from careline.scheduling.model import (
     Booking,
     BookingSession,
@@ -22,9 +32,6 @@ from careline.scheduling.model import (
     WaitStatus,
 )
 from careline.scheduling.tables import booking_sessions, bookings, waitlist_entries
-
-# Statuses that keep their place: a no-show still used up the doctor's time.
-HOLDING = (BookingStatus.BOOKED, BookingStatus.ATTENDED, BookingStatus.NO_SHOW)
 
 
 def _session(row: Any) -> BookingSession:
@@ -55,133 +62,6 @@ def _wait(row: Any) -> WaitlistEntry:
     values["channel"] = Channel(values["channel"])
     values["status"] = WaitStatus(values["status"])
     return WaitlistEntry(**values)
-
-
-# The booking path's statements are built once, not per call: building and hashing a
-# Core statement costs more Python time than PostgreSQL spends running it.
-_SESSION_AT = (
-    booking_sessions.c.doctor_id == sa.bindparam("at_doctor"),
-    booking_sessions.c.day == sa.bindparam("at_day", type_=sa.Date),
-    booking_sessions.c.period == sa.bindparam("at_period"),
-)
-_LOCK_SESSION_AT = {
-    "postgresql": booking_sessions.select().where(*_SESSION_AT).with_for_update(),
-    # SQLite: a no-op UPDATE takes the database's write lock (see lock_row).
-    "sqlite": sa.update(booking_sessions)
-    .where(*_SESSION_AT)
-    .values(id=booking_sessions.c.id)
-    .returning(*booking_sessions.c),
-}
-_HOLDING_SQL = ", ".join(f"'{status}'" for status in HOLDING)
-_PERIOD = f"session_id = :session AND period_index = :period_index AND status IN ({_HOLDING_SQL})"
-# Everything the rules read once the session is locked, in one trip, with one row per
-# booking of the patient since :since (or one row of NULLs). On PostgreSQL it also locks
-# the card (FOR UPDATE OF c); the session's counts cannot change meanwhile, but the
-# patient's bookings are those of the snapshot taken before the card lock was granted,
-# so the charge re-checks them (see _CHARGE_AND_BOOK_PG). On SQLite the database's write
-# lock is already held: every read is current.
-_STATE_SQL = f"""
-SELECT c.status, c.patient_id, c.balance, p.id AS found, p.id_number, p.merged_into_id,
-  (SELECT b.id FROM bookings b WHERE b.idempotency_key = :key) AS earlier,
-  (SELECT COUNT(*) FROM bookings WHERE {_PERIOD}) AS taken,
-  (SELECT COUNT(*) FROM bookings WHERE {_PERIOD} AND channel = :channel) AS mine,
-  (SELECT COUNT(*) FROM waitlist_entries w WHERE w.session_id = :session
-    AND w.period_index = :period_index AND w.status = '{WaitStatus.OFFERED}'
-    AND w.offer_expires_at > :now) AS held,
-  (SELECT COUNT(*) FROM waitlist_entries w WHERE w.id = :waitlist AND w.card_id = :card
-    AND w.period_index = :period_index AND w.offer_expires_at > :now) AS own_offer,
-  h.status AS h_status, h.day AS h_day, h.department_id AS h_department
-FROM member_cards c LEFT JOIN patients p ON p.id = c.patient_id
-LEFT JOIN bookings h ON h.patient_id = c.patient_id AND h.day >= :since
-WHERE c.id = :card"""
-_STATE_BINDS = (
-    sa.bindparam("now", type_=UtcDateTime()),
-    sa.bindparam("since", type_=sa.Date),
-    sa.bindparam("waitlist", type_=sa.Integer),
-    sa.bindparam("session", type_=sa.Integer),
-    sa.bindparam("period_index", type_=sa.Integer),
-    sa.bindparam("card", type_=sa.Integer),
-)
-_STATE = {
-    "postgresql": sa.text(_STATE_SQL + " FOR UPDATE OF c")
-    .bindparams(*_STATE_BINDS)
-    .columns(h_day=sa.Date),
-    "sqlite": sa.text(_STATE_SQL).bindparams(*_STATE_BINDS).columns(h_day=sa.Date),
-}
-_HISTORY = (
-    sa.text(
-        "SELECT status, day, department_id FROM bookings "
-        "WHERE patient_id = :patient AND day >= :since"
-    )
-    .bindparams(sa.bindparam("patient", type_=sa.Integer), sa.bindparam("since", type_=sa.Date))
-    .columns(status=sa.String, day=sa.Date, department_id=sa.Integer)
-)
-_NEXT_NUMBER = (
-    "(SELECT COALESCE(MAX(queue_number), 0) + 1 FROM bookings WHERE session_id = :session)"
-)
-_BOOKING_COLUMNS = (
-    "session_id, patient_id, card_id, department_id, day, period_index, period_starts_at, "
-    "period_ends_at, queue_number, channel, status, fee, idempotency_key, charge_entry_id, "
-    "staff_id, created_at"
-)
-
-
-def _booking_values(entry: str, *, typed: bool) -> str:
-    """The SELECT list of a new booking; ``typed`` casts for PostgreSQL's INSERT ... SELECT."""
-
-    def cast(name: str, sql_type: str) -> str:
-        return f"CAST(:{name} AS {sql_type})" if typed else f":{name}"
-
-    stamp = "TIMESTAMP WITH TIME ZONE"
-    return (
-        f"{cast('session', 'INTEGER')}, {cast('patient', 'INTEGER')}, {cast('card', 'INTEGER')}, "
-        f"{cast('department', 'INTEGER')}, {cast('day', 'DATE')}, "
-        f"{cast('period_index', 'INTEGER')}, {cast('starts', stamp)}, {cast('ends', stamp)}, "
-        f"{_NEXT_NUMBER}, {cast('channel', 'VARCHAR')}, '{BookingStatus.BOOKED}', "
-        f"{cast('fee', 'INTEGER')}, {cast('key', 'VARCHAR')}, {entry}, "
-        f"{cast('staff', 'INTEGER')}, {cast('now', stamp)}"
-    )
-
-
-_BOOKING_BINDS = (
-    sa.bindparam("day", type_=sa.Date),
-    sa.bindparam("starts", type_=UtcDateTime()),
-    sa.bindparam("ends", type_=UtcDateTime()),
-    sa.bindparam("now", type_=UtcDateTime()),
-    sa.bindparam("staff", type_=sa.Integer),
-)
-# The booking row with the session's next queue number (the session is locked).
-_INSERT_BOOKING = sa.text(
-    f"INSERT INTO bookings ({_BOOKING_COLUMNS}) VALUES "
-    f"({_booking_values(':entry', typed=False)}) "
-    "RETURNING id, queue_number, charge_entry_id"
-).bindparams(*_BOOKING_BINDS, sa.bindparam("entry", type_=sa.Integer))
-# PostgreSQL: the fee off the cached balance (refused below zero), its ledger entry and
-# the booking, in one statement; no row back means the balance was too low.
-_OPEN = f"FROM bookings WHERE patient_id = :patient AND status = '{BookingStatus.BOOKED}'"
-_CHARGE_AND_BOOK_PG = sa.text(
-    f"""WITH charged AS (
-  UPDATE member_cards SET balance = balance - CAST(:fee AS BIGINT)
-  WHERE id = :card AND balance >= CAST(:fee AS BIGINT)
-    AND NOT EXISTS (SELECT 1 {_OPEN} AND day = :day AND department_id = :department)
-    AND (SELECT COUNT(*) {_OPEN} AND day >= :today) < :max_active
-  RETURNING id
-), entry AS (
-  INSERT INTO member_ledger_entries
-    (card_id, kind, amount, idempotency_key, reason, staff_id, created_at)
-  SELECT id, 'charge', -CAST(:fee AS BIGINT), CAST(:entry_key AS VARCHAR),
-    CAST(:reason AS VARCHAR), CAST(:staff AS INTEGER), CAST(:now AS TIMESTAMP WITH TIME ZONE)
-  FROM charged
-  RETURNING id
-)
-INSERT INTO bookings ({_BOOKING_COLUMNS})
-SELECT {_booking_values("entry.id", typed=True)} FROM entry
-RETURNING id, queue_number, charge_entry_id"""
-).bindparams(
-    *_BOOKING_BINDS,
-    sa.bindparam("today", type_=sa.Date),
-    sa.bindparam("max_active", type_=sa.Integer),
-)
 
 
 class SchedulingRepository:
@@ -221,7 +101,7 @@ class SchedulingRepository:
         self, doctor_id: int, day: date, period: str
     ) -> BookingSession | None:
         """Lock and return the stored session of a doctor's clinic, if it is stored."""
-        statement = _LOCK_SESSION_AT[self._dialect]
+        statement = LOCK_SESSION_AT[self._dialect]
         params = {"at_doctor": doctor_id, "at_day": day, "at_period": period}
         row = (await self.conn.execute(statement, params)).first()
         return _session(row) if row is not None else None
@@ -253,7 +133,7 @@ class SchedulingRepository:
             "waitlist": waitlist_id,
             "now": now,
         }
-        rows = (await self.conn.execute(_STATE[self._dialect], params)).all()
+        rows = (await self.conn.execute(STATE[self._dialect], params)).all()
         if not rows:
             return None
         row = rows[0]
@@ -272,16 +152,46 @@ class SchedulingRepository:
             history_current=self._dialect == "sqlite",
         )
 
+    async def lock_session_and_state(
+        self,
+        doctor_id: int,
+        day: date,
+        period: str,
+        *,
+        period_index: int,
+        card_id: int,
+        channel: Channel,
+        key: str,
+        waitlist_id: int | None,
+        now: datetime,
+        since: date,
+    ) -> tuple[BookingSession, BookingState | None] | None:
+        """Lock the stored session, then the card, and read the state; None: not stored."""
+        session = await self.lock_session_at(doctor_id, day, period)
+        if session is None:
+            return None
+        state = await self.booking_state(
+            session_id=session.id,
+            period_index=period_index,
+            card_id=card_id,
+            channel=channel,
+            key=key,
+            waitlist_id=waitlist_id,
+            now=now,
+            since=since,
+        )
+        return session, state
+
     async def patient_history(self, patient_id: int, since: date) -> list[tuple[str, date, int]]:
         """Return (status, day, department) of a patient's bookings from ``since`` on."""
-        rows = await self.conn.execute(_HISTORY, {"patient": patient_id, "since": since})
+        rows = await self.conn.execute(HISTORY, {"patient": patient_id, "since": since})
         return [(row[0], row[1], row[2]) for row in rows]
 
     async def insert_booking(
         self, values: dict[str, Any], *, entry_id: int | None
     ) -> tuple[int, int, int | None]:
         """Insert a booking with the session's next number; return id, number and charge."""
-        row = (await self.conn.execute(_INSERT_BOOKING, {**values, "entry": entry_id})).one()
+        row = (await self.conn.execute(INSERT_BOOKING, {**values, "entry": entry_id})).one()
         return row[0], row[1], row[2]
 
     async def charge_and_insert_booking(
@@ -292,20 +202,24 @@ class SchedulingRepository:
         reason: str,
         today: date,
         max_active: int,
+        state: BookingState,
     ) -> tuple[int, int, int | None] | None:
-        """PostgreSQL: charge and book at once; None if too poor or the limits now refuse.
+        """PostgreSQL: charge and book at once; None if too poor, or a limit or ``state`` changed.
 
         The limits (one open booking per department and day, ``max_active`` open ones) are
-        checked again here, where every booking of the card is visible.
+        checked again here, where every booking of the card is visible, and so are the
+        parts of ``state`` an earlier snapshot may have missed.
         """
         params = {
             **values,
+            **guards(state),
             "entry_key": entry_key,
             "reason": reason,
             "today": today,
             "max_active": max_active,
+            "counts": None,
         }
-        row = (await self.conn.execute(_CHARGE_AND_BOOK_PG, params)).first()
+        row = (await self.conn.execute(CHARGE_AND_BOOK_PG, params)).first()
         return (row[0], row[1], row[2]) if row is not None else None
 
     async def lock_session(self, session_id: int) -> BookingSession:
@@ -366,6 +280,8 @@ class SchedulingRepository:
         return _booking(row) if row else None
 
     async def update_booking(self, booking_id: int, **values: Any) -> None:
+        if values.get("status") in RELEASING:
+            await self.conn.execute(FORGET_COUNTS, {"booking": booking_id})
         await self.conn.execute(
             sa.update(bookings).where(bookings.c.id == booking_id).values(**values)
         )

@@ -6,18 +6,20 @@ are held, so the counts it reads cannot change before the booking row and the ch
 written and committed together. Two patients racing for the last place run one after the
 other; the second sees the place gone and is told the session is full.
 
-The booking path is four statements (see docs/appointments.md): lock the session; lock
-the card and read everything the rules need; then, on PostgreSQL, one statement that
-charges the cached balance, appends the ledger entry and inserts the booking (on SQLite
-three). PostgreSQL reads the patient's own bookings in the snapshot taken before the
-card lock was granted, so that statement re-checks the patient's limits where every
-committed booking is visible, and a refusal there is explained by a fresh read.
+On PostgreSQL a booking is two statements (see docs/appointments.md and
+``pg_repository``): lock the session and the card and read everything the rules need,
+with the place counts kept on the session row; then one statement that charges the
+cached balance, appends the ledger entry, stores the new counts and inserts the booking.
+What the first read in its earlier snapshot (the patient's bookings, a reused key,
+places held for waiting patients) the second requires unchanged; if anything changed it
+writes nothing, and the state is read afresh under both locks and decided again. SQLite
+locks the session first, then reads (its write lock makes every read current) and writes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -56,6 +58,7 @@ from careline.scheduling.model import (
     check_window,
 )
 from careline.scheduling.notify import tell_offer
+from careline.scheduling.pg_repository import booking_repository
 from careline.scheduling.repository import SchedulingRepository
 from careline.scheduling.rules import check_history, check_place, check_real_name
 from careline.scheduling.waitlist import offer_freed_place
@@ -142,55 +145,111 @@ async def book_appointment(
     """
     if not 0 < len(request.idempotency_key) <= MAX_KEY:
         raise DuplicateBooking("A booking needs a request key of at most 90 characters.")
-    repo = SchedulingRepository(uow.connection)
+    repo = booking_repository(uow.connection)
+    now = clock.now()
+    today = now.astimezone(clock.zone).date()
+    reads = _Reads(request, now, today - timedelta(days=policy.no_show_window_days * 2))
     async with writer_gate(uow.connection):
-        session = await _locked_session(uow, repo, request, clock)
-        now = clock.now()
-        today = now.astimezone(clock.zone).date()
         # Read under the session lock (and, on PostgreSQL, with the card locked by it):
         # a retry with this key has waited for the first attempt to commit.
-        state = await repo.booking_state(
-            session_id=session.id,
+        session, state = await _locked_state(uow, repo, request, clock, reads)
+        booking = await _book_locked(uow, repo, session, state, request, now, clock.zone, policy)
+        if booking is None:
+            # PostgreSQL: the charge found that something read in the snapshot before
+            # the locks were granted has changed, or refused. Both locks are held now:
+            # read afresh and decide again.
+            state = await reads.state(repo, session.id)
+            booking = await _book_locked(
+                uow, repo, session, state, request, now, clock.zone, policy
+            )
+            if booking is None:
+                assert state is not None
+                await _recheck_history(repo, state, session, today, policy)
+                raise InsufficientBalance("The card's balance is too low.", field="amount")
+        await uow.commit()
+        return booking
+
+
+@dataclass(frozen=True, slots=True)
+class _Reads:
+    """What the locked read of a booking needs besides the session."""
+
+    request: BookingRequest
+    now: datetime
+    since: date
+
+    async def state(self, repo: SchedulingRepository, session_id: int) -> BookingState | None:
+        request = self.request
+        return await repo.booking_state(
+            session_id=session_id,
             period_index=request.period_index,
             card_id=request.card_id,
             channel=request.channel,
             key=request.idempotency_key,
             waitlist_id=request.waitlist_id,
-            now=now,
-            since=today - timedelta(days=policy.no_show_window_days * 2),
+            now=self.now,
+            since=self.since,
         )
-        if state is None:
-            raise CardNotFound("No such card.", field="card_id")
-        if state.earlier_id is not None:
-            return _same_request(await get_booking(uow, booking_id=state.earlier_id), request)
-        if state.card_status != CardStatus.ACTIVE:
-            raise CardNotActive("This card is not active.", field="card_id")
-        if session.stopped:
-            raise SessionCancelled("This clinic session has been cancelled by the hospital.")
-        period = _period(session, request.period_index, policy)
-        check_window(policy, period, now, clock.zone)
-        check_real_name(state, today)
-        check_history(state.history, session, today, policy)
-        check_place(state, session, period, request.channel, now, clock.zone, policy)
-        booking = await _take_place(uow, repo, session, period, state, request, now, today, policy)
-        await uow.commit()
-        return booking
 
 
-async def _locked_session(
-    uow: UnitOfWork, repo: SchedulingRepository, request: BookingRequest, clock: Clock
-) -> BookingSession:
-    session = await repo.lock_session_at(request.doctor_id, request.day, request.period)
-    if session is not None:
-        return session
+async def _locked_state(
+    uow: UnitOfWork,
+    repo: SchedulingRepository,
+    request: BookingRequest,
+    clock: Clock,
+    reads: _Reads,
+) -> tuple[BookingSession, BookingState | None]:
+    found = await repo.lock_session_and_state(
+        request.doctor_id,
+        request.day,
+        request.period,
+        period_index=request.period_index,
+        card_id=request.card_id,
+        channel=request.channel,
+        key=request.idempotency_key,
+        waitlist_id=request.waitlist_id,
+        now=reads.now,
+        since=reads.since,
+    )
+    if found is not None:
+        return found
     # The first booking of a session stores it; racers for the same session wait here
     # rather than each reading the doctor's schedule again.
     where = (request.doctor_id, request.day, request.period)
     async with first_comer(uow.connection, "session", *where):
-        found = await ensure_session(
+        stored = await ensure_session(
             uow, doctor_id=request.doctor_id, day=request.day, period=request.period, clock=clock
         )
-    return await repo.lock_session(found.id)
+    session = await repo.lock_session(stored.id)
+    return session, await reads.state(repo, session.id)
+
+
+async def _book_locked(
+    uow: UnitOfWork,
+    repo: SchedulingRepository,
+    session: BookingSession,
+    state: BookingState | None,
+    request: BookingRequest,
+    now: datetime,
+    zone: tzinfo,
+    policy: BookingPolicy,
+) -> Booking | None:
+    """Check every rule on what was read and book; None if PostgreSQL's charge refused."""
+    today = now.astimezone(zone).date()
+    if state is None:
+        raise CardNotFound("No such card.", field="card_id")
+    if state.earlier_id is not None:
+        return _same_request(await get_booking(uow, booking_id=state.earlier_id), request)
+    if state.card_status != CardStatus.ACTIVE:
+        raise CardNotActive("This card is not active.", field="card_id")
+    if session.stopped:
+        raise SessionCancelled("This clinic session has been cancelled by the hospital.")
+    period = _period(session, request.period_index, policy)
+    check_window(policy, period, now, zone)
+    check_real_name(state, today)
+    check_history(state.history, session, today, policy)
+    check_place(state, session, period, request.channel, now, zone, policy)
+    return await _take_place(uow, repo, session, period, state, request, now, today, policy)
 
 
 def _same_request(earlier: Booking, request: BookingRequest) -> Booking:
@@ -235,6 +294,7 @@ def _booking_values(
         "fee": session.registration_fee,
         "key": request.idempotency_key,
         "staff": request.staff_id,
+        "waitlist": request.waitlist_id,
     }
 
 
@@ -248,7 +308,7 @@ async def _take_place(
     now: datetime,
     today: date,
     policy: BookingPolicy,
-) -> Booking:
+) -> Booking | None:
     fee = session.registration_fee
     if fee > 0 and state.balance < fee:
         if not state.history_current:  # a limit, if one refuses, is the better answer
@@ -263,10 +323,10 @@ async def _take_place(
                 reason=FEE_REASON,
                 today=today,
                 max_active=policy.max_active_bookings,
+                state=state,
             )
             if made is None:
-                await _recheck_history(repo, state, session, today, policy)
-                raise InsufficientBalance("The card's balance is too low.", field="amount")
+                return None
         else:
             if not state.history_current:
                 await _recheck_history(repo, state, session, today, policy)

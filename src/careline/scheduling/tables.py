@@ -25,6 +25,10 @@ booking_sessions = sa.Table(
     sa.Column("registration_fee", sa.Integer, nullable=False),
     sa.Column("stopped", sa.Boolean, nullable=False, default=False),
     sa.Column("stop_reason", sa.String(200), nullable=False, default=""),
+    # Places held per period and channel, as JSON {"<period index>": {"<channel>": n}},
+    # kept by PostgreSQL's booking path so that one locked read answers the rules; NULL
+    # (the default, and after any cancellation) means "count again from the bookings".
+    sa.Column("taken_counts", sa.Text, nullable=True),
     sa.UniqueConstraint("doctor_id", "day", "period"),
     sa.Index("ix_booking_sessions_day_department", "day", "department_id"),
 )
