@@ -7,11 +7,12 @@ from datetime import datetime, time
 
 from careline.db.uow import UnitOfWork
 from careline.directory import service as directory
+from careline.directory.sessions import ClinicSession
 from careline.integrations.model import IntegrationError
 from careline.kit.clock import Clock
 from careline.membership import service as membership
 from careline.membership.model import CardStatus
-from careline.scheduling.model import BookingPolicy, Channel, split_periods
+from careline.scheduling.model import BookingPolicy, Channel, Period, split_periods
 from careline.scheduling.service import BookingRequest, zone_of
 
 
@@ -45,16 +46,10 @@ class HisBookingRules:
         return replace(self.policy, cancel_days_before=0, cancel_deadline_time=time(23, 59, 59))
 
 
-async def booking_request(
-    uow: UnitOfWork,
-    *,
-    patient_id: int,
-    doctor_id: int,
-    start: datetime,
-    key: str,
-    rules: HisBookingRules,
-) -> BookingRequest:
-    """Return the booking request for the doctor's period that contains ``start``."""
+async def clinic_period_at(
+    uow: UnitOfWork, *, doctor_id: int, start: datetime, rules: HisBookingRules
+) -> tuple[ClinicSession, Period]:
+    """Return the doctor's clinic session and booking period that contain ``start``."""
     zone = zone_of(rules.clock)
     sessions = await directory.doctor_sessions(
         uow, doctor_id=doctor_id, first_day=start.astimezone(zone).date(), zone=zone, days=1
@@ -65,7 +60,21 @@ async def booking_request(
     periods = split_periods(
         session.starts_at, session.ends_at, session.capacity, rules.policy.period_minutes
     )
-    index = next(p.index for p in periods if p.starts_at <= start < p.ends_at)
+    return session, next(p for p in periods if p.starts_at <= start < p.ends_at)
+
+
+async def booking_request(
+    uow: UnitOfWork,
+    *,
+    patient_id: int,
+    doctor_id: int,
+    start: datetime,
+    key: str,
+    rules: HisBookingRules,
+) -> BookingRequest:
+    """Return the booking request for the doctor's period that contains ``start``."""
+    session, period = await clinic_period_at(uow, doctor_id=doctor_id, start=start, rules=rules)
+    index = period.index
     cards = await membership.cards_of_patient(uow, patient_id=patient_id)
     card = next((c for c in cards if c.status is CardStatus.ACTIVE), None)
     if card is None:

@@ -31,6 +31,7 @@ from careline.integrations.fhir.parse import (
     patient_from_fhir,
 )
 from careline.integrations.fhir.resources import InvalidResource, Resource
+from careline.integrations.fhir.slot_import import SlotMatch, import_slot
 from careline.integrations.model import (
     Direction,
     ExchangeEntry,
@@ -320,6 +321,10 @@ class FhirSync:
             return None
         await self._log(resource, Outcome.ACCEPTED)
         return booking_id
+
+    async def import_slot(self, resource: Resource, rules: HisBookingRules) -> SlotMatch | None:
+        """Match a HIS Slot to Careline's clinic period and log it (places are not changed)."""
+        return await import_slot(self._uow, self._client, resource, rules=rules, clock=self._clock)
 
     async def _book(
         self, resource: Resource, fields: AppointmentFields, rules: HisBookingRules
