@@ -58,6 +58,8 @@ class LiveCall(Protocol):
 
     def listen(self, extension: str) -> bool: ...
 
+    def consult(self, doctor_id: int) -> bool: ...
+
 
 def acd_policy(settings: Settings) -> AcdPolicy:
     """The ACD rules the settings choose."""
@@ -284,6 +286,11 @@ class AcdCenter:
         """Let a supervisor's extension hear a connected call silently."""
         live = self._live.get(call_id)
         return live is not None and live.listen(extension)
+
+    def consult(self, call_id: str, doctor_id: int) -> bool:
+        """Release the agent and put the caller through to a doctor's phone consultation."""
+        live = self._live.get(call_id)
+        return live is not None and live.consult(doctor_id)
 
     # ---- a ringing agent -------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from careline.acd import board, booking_pages, service
+from careline.acd import board, booking_pages, consult_pages, service
 from careline.acd import pages as desk_pages
 from careline.acd.model import format_skills
 from careline.acd.schemas import (
@@ -27,6 +27,7 @@ pages = APIRouter()
 pages.include_router(desk_pages.pages)
 pages.include_router(board.pages)
 pages.include_router(booking_pages.pages)
+pages.include_router(consult_pages.pages)
 Supervisor = Annotated[StaffMember, Depends(require_staff(Role.SUPERVISOR))]
 
 

@@ -403,6 +403,7 @@ class CallRecord:
     wrap_up_seconds: int = 0
     notes: str = ""
     recording_path: str | None = None
+    consult_doctor_id: int | None = None  # put through to this doctor's consultation
     id: int | None = None
 
     def facts(self) -> CallFacts:

@@ -233,6 +233,7 @@ async def _pop(ws: WebSocket, offer: CallOffered, staff: StaffMember, lang: str)
         queues = sorted({q.name for q in await service.list_queues(uow)} | {"general"})
         colleagues = _colleagues(center_of(ws.app), staff.id, await staff_service.list_staff(uow))
         doctors = await directory.list_doctors(uow) if pop.patients else []
+        consult = await _consult_doctors(uow, center_of(ws.app), lang)
     codes = [(code, WRAP_UP_NAMES[code]) for code in WRAP_UP_CODES]
     return _partial(
         "acd/_pop.html",
@@ -242,8 +243,18 @@ async def _pop(ws: WebSocket, offer: CallOffered, staff: StaffMember, lang: str)
         queues=queues,
         agents=colleagues,
         doctors=doctors,
+        consult_doctors=consult,
         booking_key=secrets.token_urlsafe(12),
     )
+
+
+async def _consult_doctors(uow: UnitOfWork, center: AcdCenter, lang: str) -> list[tuple[int, str]]:
+    """Doctors the caller may be put through to, labelled with their availability now."""
+    from careline.acd.consult import consult_options
+    from careline.acd.consult_pages import option_label
+
+    options = await consult_options(uow, clock=center.clock, language=lang)
+    return [(o.doctor_id, option_label(o, lang)) for o in options]
 
 
 def _colleagues(center: AcdCenter, me: int, staff: list[StaffMember]) -> list[tuple[int, str]]:

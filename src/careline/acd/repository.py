@@ -66,6 +66,7 @@ def _record(row: Any) -> CallRecord:
         wrap_up_seconds=row.wrap_up_seconds,
         notes=row.notes,
         recording_path=row.recording_path,
+        consult_doctor_id=row.consult_doctor_id,
         id=row.id,
     )
 

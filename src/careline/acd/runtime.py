@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from careline.acd.center import AcdCenter, acd_policy
+from careline.acd.consult import DoctorConsultation
 from careline.acd.voice import AcdQueue
 
 if TYPE_CHECKING:
@@ -27,8 +28,26 @@ def start_acd(careline: Careline, app: Any | None = None) -> Acd:
     center.start()
     if app is not None:
         app.state.acd_center = center
-    queue = AcdQueue(center, recordings_dir=careline.settings.data_dir / "recordings")
+    queue = AcdQueue(
+        center,
+        recordings_dir=careline.settings.data_dir / "recordings",
+        consultation=_consultation(careline),
+    )
     return Acd(center, queue)
+
+
+def _consultation(careline: Careline) -> DoctorConsultation:
+    """The IVR's consultation sequence, for callers the desk puts through to a doctor."""
+    from careline.ivr.runtime import speech_for
+    from careline.ivr.session import IvrServices
+
+    services = IvrServices(
+        db=careline.engine,
+        clock=careline.clock,
+        data_dir=careline.settings.data_dir,
+        speech=speech_for(careline),
+    )
+    return DoctorConsultation(services, language=careline.settings.language)
 
 
 __all__ = ["Acd", "start_acd"]

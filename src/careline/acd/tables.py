@@ -53,6 +53,7 @@ acd_call_records = sa.Table(
     sa.Column("wrap_up_seconds", sa.Integer, nullable=False, default=0),
     sa.Column("notes", sa.Text, nullable=False, default=""),
     sa.Column("recording_path", sa.String(300), nullable=True),
+    sa.Column("consult_doctor_id", sa.Integer, nullable=True),
     sa.Index("ix_acd_call_records_caller", "caller"),
 )
 

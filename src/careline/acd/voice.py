@@ -23,6 +23,7 @@ import structlog
 
 from careline.acd import service
 from careline.acd.center import AcdCenter
+from careline.acd.consult import DoctorConsultation
 from careline.acd.events import CallEnded as CallEndedEvent
 from careline.acd.events import CallOffered, CallQueued
 from careline.acd.model import (
@@ -35,6 +36,7 @@ from careline.acd.model import (
 )
 from careline.acd.monitor import listen_in
 from careline.acd.recording import BridgeRecorder
+from careline.ivr.session import handoff_context
 from careline.telephony.calls import (
     Call,
     CallEnded,
@@ -116,6 +118,7 @@ class _LiveCall:
         self.held: MediaStream | None = None
         self.transfer_to: str | None = None
         self.transfer_agent: int | None = None
+        self.consult_doctor: int | None = None
 
     def hang_up(self) -> None:
         self.call.leg.hangup("agent")
@@ -152,13 +155,27 @@ class _LiveCall:
         """Ring a supervisor's extension and let them hear both parties, unheard."""
         return listen_in(self.call, extension)
 
+    def consult(self, doctor_id: int) -> bool:
+        """Put the caller through to a doctor's consultation: the agent's leg ends first."""
+        if not self.transfer("", None):
+            return False
+        self.transfer_to, self.consult_doctor = None, doctor_id
+        return True
+
 
 class AcdQueue(QueuePort):
     """Keep callers in the centre's queues and connect them to agents' phones."""
 
-    def __init__(self, center: AcdCenter, *, recordings_dir: Path) -> None:
+    def __init__(
+        self,
+        center: AcdCenter,
+        *,
+        recordings_dir: Path,
+        consultation: DoctorConsultation | None = None,
+    ) -> None:
         self.center = center
         self.recordings_dir = recordings_dir
+        self.consultation = consultation
 
     async def enqueue(self, call: Call, queue: str) -> None:
         live = _LiveCall(call)
@@ -169,14 +186,28 @@ class AcdQueue(QueuePort):
             rid = call.id if rounds == 0 else f"{call.id}#{rounds}"
             for_agent, live.transfer_to, live.transfer_agent = live.transfer_agent, None, None
             await self._queue_once(call, target, rid, live, for_agent)
-            target = live.transfer_to if call.is_active else None
+            doctor, live.consult_doctor = live.consult_doctor, None
+            if doctor is not None and await self._consult(call, rid, doctor):
+                return
+            # After a consultation the caller who pressed 0 waits in the same queue again.
+            target = (live.transfer_to or (target if doctor else None)) if call.is_active else None
             rounds += 1
+
+    async def _consult(self, call: Call, rid: str, doctor_id: int) -> bool:
+        """Run the doctor's consultation on the call; False when the caller wants an agent."""
+        # The call record names the doctor the caller was put through to (never a number).
+        async with self.center.uow() as uow:
+            await service.update_call_record(uow, call_id=rid, consult_doctor_id=doctor_id)
+        if not call.is_active or self.consultation is None:
+            return True
+        handoff = handoff_context(call)
+        patient = handoff.patient_id if handoff else None
+        run = await self.consultation(call, doctor_id, patient_id=patient)
+        return not run.back_to_agent
 
     async def _queue_once(
         self, call: Call, queue: str, rid: str, live: _LiveCall, for_agent: int | None
     ) -> None:
-        from careline.ivr.session import handoff_context
-
         handoff = handoff_context(call)
         async with self.center.uow() as uow:
             spec = await service.get_queue(uow, name=queue)

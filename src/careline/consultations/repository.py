@@ -47,6 +47,13 @@ class ConsultationRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
+    async def offering_doctor_ids(self) -> list[int]:
+        """Doctors with consultations switched on and at least one number to ring."""
+        s, n = consult_settings.c, consult_numbers.c
+        has_number = sa.exists().where(n.doctor_id == s.doctor_id)
+        query = sa.select(s.doctor_id).where(s.enabled.is_(True), has_number).order_by(s.doctor_id)
+        return list((await self.conn.execute(query)).scalars())
+
     async def settings(self, doctor_id: int) -> ConsultSettings | None:
         s = consult_settings.c
         row = (

@@ -115,6 +115,11 @@ async def numbers_to_dial(uow: UnitOfWork, *, doctor_id: int) -> list[str]:
     return await _repo(uow).numbers(doctor_id)
 
 
+async def offering_doctors(uow: UnitOfWork) -> list[int]:
+    """Ids of the doctors who take phone consultations at all (in hours or not)."""
+    return await _repo(uow).offering_doctor_ids()
+
+
 async def check_availability(
     uow: UnitOfWork, *, doctor_id: int, clock: Clock, ring_seconds: float = 30.0
 ) -> ConsultOffer:

@@ -32,6 +32,7 @@ class LiveCallDouble:
     def __init__(self) -> None:
         self.listeners: list[str] = []
         self.transfers: list[tuple[str, int | None]] = []
+        self.consults: list[int] = []
 
     def hang_up(self) -> None:
         pass
@@ -45,6 +46,10 @@ class LiveCallDouble:
 
     def listen(self, extension: str) -> bool:
         self.listeners.append(extension)
+        return True
+
+    def consult(self, doctor_id: int) -> bool:
+        self.consults.append(doctor_id)
         return True
 
 

@@ -123,3 +123,31 @@ async def test_a_completed_call_is_charged_once(any_engine: AsyncEngine, tmp_pat
         )
         assert removed == 1
         assert await service.list_consultations(uow, doctor_id=doctor_id) == []
+
+
+@pytest.mark.asyncio
+async def test_offering_doctors_are_switched_on_with_a_number(any_engine: AsyncEngine) -> None:
+    clock = FakeClock(WEDNESDAY_9AM)
+    offering = await a_doctor(any_engine, clock)
+    async with UnitOfWork(any_engine) as uow:
+        department = await admin.create_department(uow, department=Department(name_zh="眼科"))
+        others = []
+        for number in ("3003", "3004", "3005"):
+            doctor = await admin.create_doctor(
+                uow,
+                doctor=Doctor(
+                    department_id=department.id,
+                    name="王芳",
+                    title=DoctorTitle.ATTENDING,
+                    doctor_number=number,
+                ),
+            )
+            others.append(doctor.id)
+        switched_off, no_number, _never_set = others
+        off = ConsultSettings(switched_off, False, 600)
+        await service.update_settings(uow, settings=off, clock=clock)
+        await service.set_private_numbers(uow, doctor_id=switched_off, numbers=["13712345678"])
+        on = ConsultSettings(no_number, True, 600)
+        await service.update_settings(uow, settings=on, clock=clock)
+    async with UnitOfWork(any_engine) as uow:
+        assert await service.offering_doctors(uow) == [offering]
