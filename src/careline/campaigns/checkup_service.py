@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import structlog
 
+from careline.campaigns.checkup_repository import CheckupRepository
 from careline.campaigns.checkups import Checkup, LineError, parse_checkups_csv
 from careline.campaigns.model import CampaignNotFound, InvalidCampaign
-from careline.campaigns.repository import CheckupRepository
 from careline.db.uow import UnitOfWork
 from careline.kit.clock import Clock
 

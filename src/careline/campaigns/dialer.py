@@ -18,13 +18,13 @@ from pathlib import Path
 
 import structlog
 
-from careline.campaigns import results, service
+from careline.campaigns import attempt_service, results
+from careline.campaigns.attempt_service import Work
 from careline.campaigns.call_flow import CallResult, CallScript, run_call
 from careline.campaigns.model import Channel, TargetStatus
 from careline.campaigns.pacing import Pacer
 from careline.campaigns.policy import CampaignPolicy
 from careline.campaigns.retry import AttemptOutcome
-from careline.campaigns.service import Work
 from careline.db.uow import UnitOfWork
 from careline.kit.clock import Clock
 from careline.kit.phones import InvalidPhoneNumber
@@ -104,7 +104,7 @@ class CampaignDialer:
 
     async def _send_messages(self) -> int:
         async with self._uow() as uow:
-            work = await service.claim_attempts(
+            work = await attempt_service.claim_attempts(
                 uow,
                 worker=self.worker_id,
                 clock=self._clock,
@@ -113,8 +113,8 @@ class CampaignDialer:
                 channels=(Channel.SMS, Channel.EMAIL),
             )
             for item in work:
-                subject, text = service.message_for(item, self._policy.public_url)
-                status = await service.send_message(
+                subject, text = attempt_service.message_for(item, self._policy.public_url)
+                status = await attempt_service.send_message(
                     uow,
                     work=item,
                     worker=self.worker_id,
@@ -131,7 +131,7 @@ class CampaignDialer:
         if free <= 0 or self._stopping.is_set():
             return 0
         async with self._uow() as uow:
-            work = await service.claim_attempts(
+            work = await attempt_service.claim_attempts(
                 uow,
                 worker=self.worker_id,
                 clock=self._clock,
@@ -178,7 +178,7 @@ class CampaignDialer:
 
     async def _converse(self, work: Work, call: Call) -> CallResult:
         target, campaign = work.attempt.target, work.campaign
-        _, text = service.message_for(work, self._policy.public_url)
+        _, text = attempt_service.message_for(work, self._policy.public_url)
         self._recordings.mkdir(parents=True, exist_ok=True)
         script = CallScript(
             message=text,
@@ -204,7 +204,7 @@ class CampaignDialer:
 
     async def _record(self, work: Work, outcome: AttemptOutcome, sip_code: int | None) -> None:
         async with self._uow() as uow:
-            await service.record_outcome(
+            await attempt_service.record_outcome(
                 uow,
                 work=work,
                 worker=self.worker_id,

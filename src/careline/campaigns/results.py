@@ -7,9 +7,11 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from careline.campaigns.attempt_repository import AttemptRepository
 from careline.campaigns.model import CampaignNotFound, InvalidCampaign, TargetStatus
 from careline.campaigns.records import Campaign, Comment, Progress, Target
 from careline.campaigns.repository import CampaignRepository
+from careline.campaigns.result_repository import ResultRepository
 from careline.campaigns.service import COMMENT_KEY, get_campaign
 from careline.campaigns.survey import Questionnaire
 from careline.db.uow import UnitOfWork
@@ -29,7 +31,7 @@ async def record_answer(
     recording: str | None = None,
 ) -> bool:
     """Store one survey answer (the first answer to a question is kept)."""
-    stored = await CampaignRepository(uow.connection).save_answer(
+    stored = await ResultRepository(uow.connection).save_answer(
         target_id=target.id,
         campaign_id=target.campaign_id,
         question_key=question_key,
@@ -44,12 +46,12 @@ async def record_answer(
 async def get_progress(uow: UnitOfWork, *, campaign_id: int) -> Progress:
     """Targets by status, attempts by outcome and answer counts."""
     await get_campaign(uow, campaign_id=campaign_id)
-    return await CampaignRepository(uow.connection).progress(campaign_id, COMMENT_KEY)
+    return await ResultRepository(uow.connection).progress(campaign_id, COMMENT_KEY)
 
 
 async def list_comments(uow: UnitOfWork, *, campaign_id: int) -> list[Comment]:
     """Survey comments, recorded or typed."""
-    return await CampaignRepository(uow.connection).comments(campaign_id, COMMENT_KEY)
+    return await ResultRepository(uow.connection).comments(campaign_id, COMMENT_KEY)
 
 
 async def list_targets(uow: UnitOfWork, *, campaign_id: int) -> list[Target]:
@@ -59,13 +61,14 @@ async def list_targets(uow: UnitOfWork, *, campaign_id: int) -> list[Target]:
 
 async def list_attempts(uow: UnitOfWork, *, campaign_id: int) -> list[dict[str, Any]]:
     """Every attempt of a campaign."""
-    return await CampaignRepository(uow.connection).attempts(campaign_id)
+    return await AttemptRepository(uow.connection).attempts(campaign_id)
 
 
 async def export_csv(uow: UnitOfWork, *, campaign_id: int, staff_id: int | None) -> str:
     """One CSV line per patient: ids, channel, status, attempts and answers (no names)."""
     campaign = await get_campaign(uow, campaign_id=campaign_id)
     repo = CampaignRepository(uow.connection)
+    result_repo = ResultRepository(uow.connection)
     # The file lists patient ids with their answers: the export itself is audited.
     await record_access(
         uow.connection,
@@ -76,7 +79,7 @@ async def export_csv(uow: UnitOfWork, *, campaign_id: int, staff_id: int | None)
         context="campaign results CSV",
     )
     await uow.commit()
-    answers = await repo.all_answers(campaign_id)
+    answers = await result_repo.all_answers(campaign_id)
     keys = [q.key for q in campaign.questionnaire.questions] if campaign.questionnaire else []
     out = io.StringIO()
     writer = csv.writer(out)
@@ -117,7 +120,7 @@ async def open_survey(uow: UnitOfWork, *, token: str) -> SurveyForm:
     campaign = await get_campaign(uow, campaign_id=target.campaign_id)
     if campaign.questionnaire is None:
         raise CampaignNotFound("This survey link is not valid.")
-    answered = bool(await repo.answers_of(target.id))
+    answered = bool(await ResultRepository(uow.connection).answers_of(target.id))
     return SurveyForm(campaign, target, campaign.questionnaire, answered)
 
 
@@ -128,10 +131,10 @@ async def submit_survey(
     form = await open_survey(uow, token=token)
     if form.answered:
         raise InvalidCampaign("This survey has already been answered.")
-    repo = CampaignRepository(uow.connection)
+    result_repo = ResultRepository(uow.connection)
     now = clock.now()
     for key, given in _walk(form.questionnaire, answers):
-        await repo.save_answer(
+        await result_repo.save_answer(
             target_id=form.target.id,
             campaign_id=form.target.campaign_id,
             question_key=key,
@@ -140,7 +143,7 @@ async def submit_survey(
             now=now,
         )
     if form.questionnaire.comment and comment.strip():
-        await repo.save_answer(
+        await result_repo.save_answer(
             target_id=form.target.id,
             campaign_id=form.target.campaign_id,
             question_key=COMMENT_KEY,
@@ -148,7 +151,9 @@ async def submit_survey(
             recording=None,
             now=now,
         )
-    await repo.update_target(form.target.id, status=TargetStatus.REACHED.value, finished_at=now)
+    await CampaignRepository(uow.connection).update_target(
+        form.target.id, status=TargetStatus.REACHED.value, finished_at=now
+    )
     await uow.commit()
 
 

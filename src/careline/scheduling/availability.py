@@ -8,6 +8,7 @@ from careline.db.uow import UnitOfWork
 from careline.directory import service as directory
 from careline.directory.sessions import ClinicSession
 from careline.kit.clock import Clock
+from careline.scheduling.lookups import DEFAULT_POLICY, zone_of
 from careline.scheduling.model import (
     BookingPolicy,
     BookingSession,
@@ -20,7 +21,6 @@ from careline.scheduling.model import (
     split_periods,
 )
 from careline.scheduling.repository import SchedulingRepository
-from careline.scheduling.service import DEFAULT_POLICY, zone_of
 
 
 async def free_periods(

@@ -9,7 +9,9 @@ import structlog
 from careline.db.uow import UnitOfWork
 from careline.directory.model import SessionPeriod
 from careline.kit.clock import Clock
+from careline.scheduling.cancellation import refund_fee
 from careline.scheduling.gate import writer_gate
+from careline.scheduling.lookups import DEFAULT_POLICY, ensure_session, get_booking
 from careline.scheduling.model import (
     Booking,
     BookingPolicy,
@@ -19,7 +21,6 @@ from careline.scheduling.model import (
 )
 from careline.scheduling.notify import tell_stopped
 from careline.scheduling.repository import SchedulingRepository
-from careline.scheduling.service import DEFAULT_POLICY, _refund, ensure_session, get_booking
 
 log = structlog.get_logger(__name__)
 
@@ -41,7 +42,7 @@ async def stop_session(
         await repo.stop_session(session.id, reason.strip()[:200])
         affected = await repo.bookings_of_session(session.id, BookingStatus.BOOKED)
         for booking in affected:
-            refund_id = await _refund(
+            refund_id = await refund_fee(
                 uow, booking, clock, reason="Clinic cancelled by the hospital"
             )
             await repo.update_booking(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.expression import Executable
 
-from careline.membership.repository import lock_row
 from careline.scheduling.booking_sql import (
     CHARGE_AND_BOOK_PG,
     FORGET_COUNTS,
@@ -33,20 +33,80 @@ from careline.scheduling.model import (
 )
 from careline.scheduling.tables import booking_sessions, bookings, waitlist_entries
 
+_BY_ID = booking_sessions.c.id == sa.bindparam("id")
+# The booking path's statements by dialect and name; ``pg_repository`` sends the same
+# names straight through asyncpg.
+_STATEMENTS: dict[str, dict[str, Executable]] = {
+    dialect: {
+        "lock_session_at": LOCK_SESSION_AT[dialect],
+        "state": STATE[dialect],
+        "history": HISTORY,
+        "insert_booking": INSERT_BOOKING,
+        "charge_and_book": CHARGE_AND_BOOK_PG,
+    }
+    for dialect in ("postgresql", "sqlite")
+}
+# As lock_row: a row lock on PostgreSQL, the database's write lock on SQLite.
+_STATEMENTS["postgresql"]["lock_session"] = (
+    booking_sessions.select().where(_BY_ID).with_for_update()
+)
+_STATEMENTS["sqlite"]["lock_session"] = (
+    sa.update(booking_sessions)
+    .where(_BY_ID)
+    .values(id=booking_sessions.c.id)
+    .returning(*booking_sessions.c)
+)
+History = list[tuple[str, date, int]]
+# A row by column name: SQLAlchemy's RowMapping or asyncpg's Record.
+Row = Mapping[Any, Any]
 
-def _session(row: Any) -> BookingSession:
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
+def session_from_row(row: Row) -> BookingSession:
+    """Map a ``booking_sessions`` row, from either driver, to the model."""
     return BookingSession(
-        id=row.id,
-        doctor_id=row.doctor_id,
-        department_id=row.department_id,
-        day=row.day,
-        period=row.period,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        capacity=row.capacity,
-        registration_fee=row.registration_fee,
-        stopped=row.stopped,
-        stop_reason=row.stop_reason,
+        id=row["id"],
+        doctor_id=row["doctor_id"],
+        department_id=row["department_id"],
+        day=row["day"],
+        period=row["period"],
+        starts_at=_utc(row["starts_at"]),
+        ends_at=_utc(row["ends_at"]),
+        capacity=row["capacity"],
+        registration_fee=row["registration_fee"],
+        stopped=row["stopped"],
+        stop_reason=row["stop_reason"],
+    )
+
+
+def state_from_rows(
+    rows: Sequence[Row],
+    *,
+    card_status: str,
+    taken: int,
+    taken_by_channel: int,
+    history_current: bool,
+) -> BookingState:
+    """Map the rows of a state read (one per booking of the patient) to the model."""
+    row = rows[0]
+    return BookingState(
+        card_status=card_status,
+        patient_id=row["patient_id"],
+        balance=int(row["balance"]),
+        id_number=row["id_number"] if row["found"] is not None else None,
+        merged=row["merged_into_id"] is not None,
+        earlier_id=row["earlier"],
+        taken=taken,
+        taken_by_channel=taken_by_channel,
+        held=int(row["held"]),
+        own_offer=bool(row["own_offer"]),
+        history=[
+            (r["h_status"], r["h_day"], r["h_department"]) for r in rows if r["h_day"] is not None
+        ],
+        history_current=history_current,
     )
 
 
@@ -81,12 +141,12 @@ class SchedulingRepository:
             booking_sessions.c.period == period,
         )
         row = (await self.conn.execute(query)).first()
-        return _session(row) if row else None
+        return session_from_row(row._mapping) if row else None
 
     async def get_session(self, session_id: int) -> BookingSession | None:
         query = booking_sessions.select().where(booking_sessions.c.id == session_id)
         row = (await self.conn.execute(query)).first()
-        return _session(row) if row else None
+        return session_from_row(row._mapping) if row else None
 
     async def sessions_between(
         self, doctor_ids: Sequence[int], first_day: date, last_day: date
@@ -95,20 +155,38 @@ class SchedulingRepository:
             booking_sessions.c.doctor_id.in_(doctor_ids),
             booking_sessions.c.day.between(first_day, last_day),
         )
-        return [_session(row) for row in await self.conn.execute(query)]
+        return [session_from_row(row._mapping) for row in await self.conn.execute(query)]
+
+    @property
+    def _dialect(self) -> str:
+        return "postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"
+
+    async def _rows(self, name: str, params: Mapping[str, Any]) -> list[Row]:
+        """Run the booking path's statement ``name``; return its rows by column name."""
+        result = await self.conn.execute(_STATEMENTS[self._dialect][name], params)
+        return [row._mapping for row in result]
+
+    async def _row(self, name: str, params: Mapping[str, Any]) -> Row | None:
+        """Run the booking path's statement ``name``; return its first row, if any."""
+        row = (await self.conn.execute(_STATEMENTS[self._dialect][name], params)).first()
+        return row._mapping if row is not None else None
+
+    def _counted(self, session_id: int, period_index: int, channel: str) -> str | None:  # noqa: ARG002
+        """The session's counts with one more place taken, as stored; None: count again."""
+        return None
 
     async def lock_session_at(
         self, doctor_id: int, day: date, period: str
     ) -> BookingSession | None:
         """Lock and return the stored session of a doctor's clinic, if it is stored."""
-        statement = LOCK_SESSION_AT[self._dialect]
-        params = {"at_doctor": doctor_id, "at_day": day, "at_period": period}
-        row = (await self.conn.execute(statement, params)).first()
-        return _session(row) if row is not None else None
+        params = {"at_doctor": doctor_id, "at_day": day, "at_period": str(period)}
+        row = await self._row("lock_session_at", params)
+        return session_from_row(row) if row is not None else None
 
-    @property
-    def _dialect(self) -> str:
-        return "postgresql" if self.conn.dialect.name == "postgresql" else "sqlite"
+    async def lock_session(self, session_id: int) -> BookingSession:
+        row = await self._row("lock_session", {"id": session_id})
+        assert row is not None, "sessions are never deleted"
+        return session_from_row(row)
 
     async def booking_state(
         self,
@@ -133,22 +211,16 @@ class SchedulingRepository:
             "waitlist": waitlist_id,
             "now": now,
         }
-        rows = (await self.conn.execute(STATE[self._dialect], params)).all()
+        rows = await self._rows("state", params)
         if not rows:
             return None
-        row = rows[0]
-        return BookingState(
-            card_status=row.status,
-            patient_id=row.patient_id,
-            balance=int(row.balance),
-            id_number=row.id_number if row.found is not None else None,
-            merged=row.merged_into_id is not None,
-            earlier_id=row.earlier,
-            taken=int(row.taken),
-            taken_by_channel=int(row.mine),
-            held=int(row.held),
-            own_offer=bool(row.own_offer),
-            history=[(r.h_status, r.h_day, r.h_department) for r in rows if r.h_day is not None],
+        return state_from_rows(
+            rows,
+            card_status=rows[0]["status"],
+            taken=int(rows[0]["taken"]),
+            taken_by_channel=int(rows[0]["mine"]),
+            # PostgreSQL reads the history in the snapshot taken before the card lock
+            # was granted; SQLite already holds the database's write lock.
             history_current=self._dialect == "sqlite",
         )
 
@@ -182,17 +254,18 @@ class SchedulingRepository:
         )
         return session, state
 
-    async def patient_history(self, patient_id: int, since: date) -> list[tuple[str, date, int]]:
+    async def patient_history(self, patient_id: int, since: date) -> History:
         """Return (status, day, department) of a patient's bookings from ``since`` on."""
-        rows = await self.conn.execute(HISTORY, {"patient": patient_id, "since": since})
-        return [(row[0], row[1], row[2]) for row in rows]
+        rows = await self._rows("history", {"patient": patient_id, "since": since})
+        return [(row["status"], row["day"], row["department_id"]) for row in rows]
 
     async def insert_booking(
         self, values: dict[str, Any], *, entry_id: int | None
     ) -> tuple[int, int, int | None]:
         """Insert a booking with the session's next number; return id, number and charge."""
-        row = (await self.conn.execute(INSERT_BOOKING, {**values, "entry": entry_id})).one()
-        return row[0], row[1], row[2]
+        row = await self._row("insert_booking", {**values, "entry": entry_id})
+        assert row is not None, "an insert returns its row"
+        return row["id"], row["queue_number"], row["charge_entry_id"]
 
     async def charge_and_insert_booking(
         self,
@@ -217,15 +290,12 @@ class SchedulingRepository:
             "reason": reason,
             "today": today,
             "max_active": max_active,
-            "counts": None,
+            "counts": self._counted(values["session"], values["period_index"], values["channel"]),
         }
-        row = (await self.conn.execute(CHARGE_AND_BOOK_PG, params)).first()
-        return (row[0], row[1], row[2]) if row is not None else None
-
-    async def lock_session(self, session_id: int) -> BookingSession:
-        row = await lock_row(self.conn, booking_sessions, session_id)
-        assert row is not None, "sessions are never deleted"
-        return _session(row)
+        row = await self._row("charge_and_book", params)
+        if row is None:
+            return None
+        return row["id"], row["queue_number"], row["charge_entry_id"]
 
     async def stop_session(self, session_id: int, reason: str) -> None:
         await self.conn.execute(

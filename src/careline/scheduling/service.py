@@ -1,4 +1,4 @@
-"""Booking use cases: free places, book (with the fee charged), cancel (with the refund).
+"""Booking use case: take a place and charge the fee; look-ups and cancellation re-exported.
 
 Theory of operation: a booking takes two row locks in a fixed order, the session first
 and then the member card, inside one transaction; every rule is checked after both locks
@@ -20,58 +20,65 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
 from careline.db.uow import UnitOfWork
-from careline.directory import service as directory
 from careline.directory.model import SessionPeriod
-from careline.directory.sessions import ClinicSession
 from careline.kit.clock import Clock
 from careline.membership import service as membership
 from careline.membership.model import (
     CardNotActive,
     CardNotFound,
     CardStatus,
-    EntryKind,
     IdempotencyConflict,
     InsufficientBalance,
 )
+from careline.scheduling.cancellation import cancel_booking
 from careline.scheduling.gate import first_comer, writer_gate
+from careline.scheduling.lookups import (
+    DEFAULT_POLICY,
+    bookings_of_patient,
+    ensure_session,
+    get_booking,
+    get_session,
+    zone_of,
+)
 from careline.scheduling.model import (
     Booking,
-    BookingNotFound,
     BookingPolicy,
     BookingSession,
     BookingState,
     BookingStatus,
-    CancelDeadlinePassed,
     Channel,
     DuplicateBooking,
-    NotCancellable,
     Period,
     SessionCancelled,
     SessionNotFound,
-    WaitlistEntry,
-    cancel_deadline,
     check_window,
 )
-from careline.scheduling.notify import tell_offer
 from careline.scheduling.pg_repository import booking_repository
 from careline.scheduling.repository import SchedulingRepository
 from careline.scheduling.rules import check_history, check_place, check_real_name
-from careline.scheduling.waitlist import offer_freed_place
 
-DEFAULT_POLICY = BookingPolicy()
+# This module is the context's booking API: callers across Careline reach the look-ups
+# and the cancellation through it, so they are re-exported here on purpose.
+__all__ = [
+    "DEFAULT_POLICY",
+    "FEE_REASON",
+    "MAX_KEY",
+    "BookingRequest",
+    "book_appointment",
+    "bookings_of_patient",
+    "cancel_booking",
+    "ensure_session",
+    "get_booking",
+    "get_session",
+    "zone_of",
+]
+
 MAX_KEY = 90  # the charge's ledger key adds a prefix to it
 FEE_REASON = "Registration fee"
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def zone_of(clock: Clock) -> ZoneInfo:
-    """Return the hospital's zone as a ZoneInfo (the directory needs one)."""
-    return clock.zone if isinstance(clock.zone, ZoneInfo) else _SHANGHAI
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,51 +92,6 @@ class BookingRequest:
     idempotency_key: str
     staff_id: int | None = None
     waitlist_id: int | None = None
-
-
-async def _clinic_session(
-    uow: UnitOfWork, doctor_id: int, day: date, period: str, zone: ZoneInfo
-) -> ClinicSession:
-    sessions = await directory.doctor_sessions(
-        uow, doctor_id=doctor_id, first_day=day, zone=zone, days=1
-    )
-    for session in sessions:
-        if session.period == period:
-            return session
-    raise SessionNotFound("The doctor has no clinic at this time.", field="period")
-
-
-async def ensure_session(
-    uow: UnitOfWork, *, doctor_id: int, day: date, period: str, clock: Clock
-) -> BookingSession:
-    """Return the stored session, storing it from the directory's schedule the first time."""
-    repo = SchedulingRepository(uow.connection)
-    found = await repo.find_session(doctor_id, day, period)
-    if found is not None:
-        return found
-    clinic = await _clinic_session(uow, doctor_id, day, period, zone_of(clock))
-    if clinic.cancelled:
-        raise SessionCancelled("This clinic session does not take place.", field="period")
-    await repo.insert_session(
-        {
-            "doctor_id": doctor_id,
-            "department_id": clinic.department_id,
-            "day": day,
-            "period": str(clinic.period),
-            "starts_at": clinic.starts_at,
-            "ends_at": clinic.ends_at,
-            "capacity": clinic.capacity,
-            "registration_fee": clinic.registration_fee,
-            "stopped": False,
-            "stop_reason": "",
-        }
-    )
-    # Committed at once: holding SQLite's write lock while queueing at the writer gate
-    # would deadlock with the writer in front.
-    await uow.commit()
-    stored = await repo.find_session(doctor_id, day, period)
-    assert stored is not None
-    return stored
 
 
 async def book_appointment(
@@ -395,92 +357,3 @@ def _made(
         created_at=now.astimezone(UTC),
         closed_at=None,
     )
-
-
-async def get_booking(uow: UnitOfWork, *, booking_id: int) -> Booking:
-    """Return one booking or raise BookingNotFound."""
-    found = await SchedulingRepository(uow.connection).get_booking(booking_id)
-    if found is None:
-        raise BookingNotFound("No such booking.", field="booking_id")
-    return found
-
-
-async def bookings_of_patient(
-    uow: UnitOfWork, *, patient_id: int, since: date | None = None
-) -> list[Booking]:
-    """Return a patient's bookings, by day."""
-    return await SchedulingRepository(uow.connection).bookings_of_patient(patient_id, since=since)
-
-
-async def cancel_booking(
-    uow: UnitOfWork,
-    *,
-    booking_id: int,
-    clock: Clock,
-    card_id: int | None = None,
-    policy: BookingPolicy = DEFAULT_POLICY,
-) -> Booking:
-    """Cancel a booking (退号) before the deadline and refund its fee to the card.
-
-    ``card_id``, when given, must be the card that booked (a patient cancelling their own).
-    """
-    repo = SchedulingRepository(uow.connection)
-    booking = await get_booking(uow, booking_id=booking_id)
-    if card_id is not None and booking.card_id != card_id:
-        raise BookingNotFound("No such booking.", field="booking_id")
-    async with writer_gate(uow.connection):
-        await repo.lock_session(booking.session_id)
-        offer = await _cancel_locked(uow, booking_id, clock, policy)
-    if offer is not None:
-        await tell_offer(uow, entry=offer, clock=clock)
-    return await get_booking(uow, booking_id=booking_id)
-
-
-async def _cancel_locked(
-    uow: UnitOfWork, booking_id: int, clock: Clock, policy: BookingPolicy
-) -> WaitlistEntry | None:
-    repo = SchedulingRepository(uow.connection)
-    booking = await get_booking(uow, booking_id=booking_id)
-    if booking.status is not BookingStatus.BOOKED:
-        raise NotCancellable("This booking is no longer open.")
-    deadline = cancel_deadline(policy, booking.day, clock.zone)
-    if clock.now() > deadline:
-        local = deadline.astimezone(clock.zone)
-        raise CancelDeadlinePassed(
-            "Bookings for this day could be cancelled until {deadline}.",
-            deadline=f"{local:%Y-%m-%d %H:%M}",
-        )
-    refund_id = await _refund(uow, booking, clock, reason="Cancelled booking")
-    await repo.update_booking(
-        booking.id,
-        status=BookingStatus.CANCELLED,
-        refund_entry_id=refund_id,
-        closed_at=clock.now(),
-    )
-    offer = await offer_freed_place(uow, booking=booking, clock=clock, policy=policy)
-    await uow.commit()
-    return offer
-
-
-async def _refund(uow: UnitOfWork, booking: Booking, clock: Clock, *, reason: str) -> int | None:
-    if booking.fee <= 0:
-        return None
-    entry = await membership.post_entry(
-        uow,
-        card_id=booking.card_id,
-        kind=EntryKind.REFUND,
-        amount=booking.fee,
-        key=f"refund:{booking.idempotency_key}",
-        reason=reason,
-        clock=clock,
-        commit=False,
-    )
-    return entry.id
-
-
-async def get_session(uow: UnitOfWork, *, session_id: int) -> BookingSession:
-    """Return a stored session or raise SessionNotFound."""
-    found = await SchedulingRepository(uow.connection).get_session(session_id)
-    if found is None:
-        raise SessionNotFound("No such clinic session.", field="session_id")
-    return found

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from careline.campaigns import results, service
+from careline.campaigns import attempt_service, results, service
 from careline.campaigns.model import (
     AudienceKind,
     AudienceRule,
@@ -84,7 +84,7 @@ async def test_two_workers_never_claim_the_same_attempt(any_engine: AsyncEngine)
         taken: list[int] = []
         while True:
             async with UnitOfWork(any_engine) as uow:
-                work = await service.claim_attempts(
+                work = await attempt_service.claim_attempts(
                     uow,
                     worker=worker,
                     clock=clock,
@@ -101,16 +101,16 @@ async def test_two_workers_never_claim_the_same_attempt(any_engine: AsyncEngine)
     assert not set(first) & set(second)
     # A worker that died leaves its rows held until the lease passes, then they are due again.
     async with UnitOfWork(any_engine) as uow:
-        assert not await service.claim_attempts(
+        assert not await attempt_service.claim_attempts(
             uow, worker="w3", clock=clock, policy=POLICY, limit=50, channels=(Channel.VOICE,)
         )
         clock.advance(POLICY.lease_seconds)
-        again = await service.claim_attempts(
+        again = await attempt_service.claim_attempts(
             uow, worker="w3", clock=clock, policy=POLICY, limit=50, channels=(Channel.VOICE,)
         )
         assert len(again) == 20
         # The old holder cannot record over the new one's claim.
-        stale = await service.record_outcome(
+        stale = await attempt_service.record_outcome(
             uow,
             work=again[0],
             worker="w1",
@@ -134,11 +134,11 @@ async def test_retries_follow_outcomes_until_unreached(any_engine: AsyncEngine) 
         outcomes = [AttemptOutcome.BUSY, AttemptOutcome.NO_ANSWER, AttemptOutcome.NO_ANSWER]
         statuses = []
         for outcome in outcomes:
-            (work,) = await service.claim_attempts(
+            (work,) = await attempt_service.claim_attempts(
                 uow, worker="w", clock=clock, policy=policy, limit=5, channels=(Channel.VOICE,)
             )
             statuses.append(
-                await service.record_outcome(
+                await attempt_service.record_outcome(
                     uow, work=work, worker="w", outcome=outcome, clock=clock, policy=policy
                 )
             )
@@ -169,12 +169,12 @@ async def test_opting_out_stops_calls_of_that_kind_only(any_engine: AsyncEngine)
         await service.change_status(
             uow, campaign_id=second.id, status=CampaignStatus.PAUSED, clock=clock
         )
-        work = await service.claim_attempts(
+        work = await attempt_service.claim_attempts(
             uow, worker="w", clock=clock, policy=POLICY, limit=5, channels=(Channel.VOICE,)
         )
         assert {w.campaign.id for w in work} == {first.id}  # the paused one waits
         opted = next(w for w in work if w.attempt.target.patient_id == 1)
-        status = await service.record_outcome(
+        status = await attempt_service.record_outcome(
             uow,
             work=opted,
             worker="w",
@@ -186,7 +186,7 @@ async def test_opting_out_stops_calls_of_that_kind_only(any_engine: AsyncEngine)
         await service.change_status(
             uow, campaign_id=second.id, status=CampaignStatus.RUNNING, clock=clock
         )
-        work = await service.claim_attempts(
+        work = await attempt_service.claim_attempts(
             uow, worker="w", clock=clock, policy=POLICY, limit=5, channels=(Channel.VOICE,)
         )
         # Patient 1's attempt in the second survey is skipped, not dialled.
@@ -208,13 +208,13 @@ async def test_closed_window_puts_the_attempt_back_until_it_opens(
         await service.start_campaign(uow, campaign_id=campaign.id, clock=clock, policy=POLICY)
         (attempt,) = await results.list_attempts(uow, campaign_id=campaign.id)
         assert attempt["due_at"] == datetime(2026, 11, 25, 6, 0, tzinfo=UTC)  # 14:00
-        assert not await service.claim_attempts(
+        assert not await attempt_service.claim_attempts(
             uow, worker="w", clock=clock, policy=POLICY, limit=5, channels=(Channel.VOICE,)
         )
         clock.advance(90 * 60)
         assert (
             len(
-                await service.claim_attempts(
+                await attempt_service.claim_attempts(
                     uow, worker="w", clock=clock, policy=POLICY, limit=5, channels=(Channel.VOICE,)
                 )
             )

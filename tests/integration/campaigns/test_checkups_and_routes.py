@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from careline.campaigns import checkup_service, results, service
+from careline.campaigns import attempt_service, checkup_service, results, service
 from careline.campaigns.checkups import Checkup
 from careline.campaigns.model import (
     AudienceKind,
@@ -114,14 +114,14 @@ async def _greeting(uow: UnitOfWork, clock: FakeClock, kind: CampaignKind) -> in
 
 
 async def _send(uow: UnitOfWork, clock: FakeClock, policy: CampaignPolicy) -> list[TargetStatus]:
-    work = await service.claim_attempts(
+    work = await attempt_service.claim_attempts(
         uow, worker="w1", clock=clock, policy=policy, limit=10, channels=(Channel.SMS,)
     )
     sent = []
     for item in work:
-        subject, text = service.message_for(item, "")
+        subject, text = attempt_service.message_for(item, "")
         sent.append(
-            await service.send_message(
+            await attempt_service.send_message(
                 uow, work=item, worker="w1", clock=clock, subject=subject, text=text
             )
         )

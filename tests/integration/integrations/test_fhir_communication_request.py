@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from careline.campaigns import results
+from careline.campaigns import attempt_service, results
 from careline.campaigns import service as campaigns
 from careline.campaigns.model import (
     AudienceKind,
@@ -69,10 +69,10 @@ async def world(any_engine: AsyncEngine) -> dict[str, Any]:
         await campaigns.change_status(
             uow, campaign_id=care, status=CampaignStatus.PAUSED, clock=clock
         )
-        work = await campaigns.claim_attempts(
+        work = await attempt_service.claim_attempts(
             uow, worker="w1", clock=clock, policy=POLICY, limit=1, channels=(Channel.VOICE,)
         )
-        await campaigns.record_outcome(
+        await attempt_service.record_outcome(
             uow, work=work[0], worker="w1", outcome=AttemptOutcome.BUSY, clock=clock, policy=POLICY
         )
         targets = await results.list_targets(uow, campaign_id=reminder)
