@@ -79,9 +79,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_acd_call_records_offered_at"), "acd_call_records", ["offered_at"], unique=False
     )
-    op.create_index(
-        op.f("ix_acd_call_records_queue"), "acd_call_records", ["queue"], unique=False
-    )
+    op.create_index(op.f("ix_acd_call_records_queue"), "acd_call_records", ["queue"], unique=False)
     op.create_table(
         "acd_callbacks",
         sa.Column("id", sa.Integer(), nullable=False),
