@@ -10,7 +10,7 @@ other prompt reach the caller unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,12 +42,19 @@ class DoctorOption:
     next_open_at: str = ""  # ISO local time, when outside hours
 
 
-async def consult_options(uow: UnitOfWork, *, clock: Clock, language: str) -> list[DoctorOption]:
-    """Doctors who take phone consultations and whether they can be reached now."""
+async def consult_options(
+    uow: UnitOfWork, *, clock: Clock, language: str, doctors: Sequence[Doctor] | None = None
+) -> list[DoctorOption]:
+    """Doctors who take phone consultations and whether they can be reached now.
+
+    ``doctors`` is the directory's list when the caller has already read it.
+    """
     options = []
     # Only the few doctors who offer consultations are checked, so the pop stays quick.
     offering = set(await consultations.offering_doctors(uow))
-    for doctor in await directory.list_doctors(uow):
+    if doctors is None:
+        doctors = await directory.list_doctors(uow)
+    for doctor in doctors:
         if doctor.id not in offering:
             continue
         offer = await consultations.check_availability(uow, doctor_id=doctor.id, clock=clock)

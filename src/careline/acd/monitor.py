@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
-from careline.acd.recording import audio_of, tap
+from careline.telephony.bridge_recording import audio_of, tap
 from careline.telephony.media import MediaStream
 from careline.telephony.media.core import StreamCore
 from careline.telephony.media.g711 import encode

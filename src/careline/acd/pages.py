@@ -25,6 +25,7 @@ from careline.acd.model import WRAP_UP_CODES, AcdError, AgentStatus
 from careline.config import LANGUAGES
 from careline.db.uow import UnitOfWork
 from careline.directory import service as directory
+from careline.directory.model import Doctor
 from careline.kit.errors import CarelineError
 from careline.staff import service as staff_service
 from careline.staff.model import Role, StaffMember
@@ -232,8 +233,10 @@ async def _pop(ws: WebSocket, offer: CallOffered, staff: StaffMember, lang: str)
         )
         queues = sorted({q.name for q in await service.list_queues(uow)} | {"general"})
         colleagues = _colleagues(center_of(ws.app), staff.id, await staff_service.list_staff(uow))
-        doctors = await directory.list_doctors(uow) if pop.patients else []
-        consult = await _consult_doctors(uow, center_of(ws.app), lang)
+        # One read of the directory serves both the booking form and the consultation list.
+        all_doctors = await directory.list_doctors(uow)
+        doctors = all_doctors if pop.patients else []
+        consult = await _consult_doctors(uow, center_of(ws.app), lang, all_doctors)
     codes = [(code, WRAP_UP_NAMES[code]) for code in WRAP_UP_CODES]
     return _partial(
         "acd/_pop.html",
@@ -248,12 +251,14 @@ async def _pop(ws: WebSocket, offer: CallOffered, staff: StaffMember, lang: str)
     )
 
 
-async def _consult_doctors(uow: UnitOfWork, center: AcdCenter, lang: str) -> list[tuple[int, str]]:
+async def _consult_doctors(
+    uow: UnitOfWork, center: AcdCenter, lang: str, doctors: list[Doctor]
+) -> list[tuple[int, str]]:
     """Doctors the caller may be put through to, labelled with their availability now."""
     from careline.acd.consult import consult_options
     from careline.acd.consult_pages import option_label
 
-    options = await consult_options(uow, clock=center.clock, language=lang)
+    options = await consult_options(uow, clock=center.clock, language=lang, doctors=doctors)
     return [(o.doctor_id, option_label(o, lang)) for o in options]
 
 

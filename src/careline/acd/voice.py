@@ -35,8 +35,8 @@ from careline.acd.model import (
     WaitingCall,
 )
 from careline.acd.monitor import listen_in
-from careline.acd.recording import BridgeRecorder
 from careline.ivr.session import handoff_context
+from careline.telephony.bridge_recording import BridgeRecorder
 from careline.telephony.calls import (
     Call,
     CallEnded,

@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import structlog
 
-from careline.acd.recording import BridgeRecorder
+from careline.telephony.bridge_recording import BridgeRecorder
 from careline.telephony.calls import Call
 from careline.telephony.media import Prompt, bridge, unbridge
 

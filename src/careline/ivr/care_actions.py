@@ -175,44 +175,6 @@ async def choose_doctor(session: CallSession) -> Doctor:
 
 
 @action(
-    "voicemail_leave",
-    prompts=(
-        "vm_doctor_how",
-        "pick_department",
-        "pick_doctor",
-        "more_options",
-        "ask_doctor_number",
-        "doctor_unknown",
-        "vm_box_closed",
-        "vm_box_closed_next",
-        "vm_greeting",
-        "vm_for_doctor",
-        "recording_notice",
-        "record_after_beep",
-        "record_empty",
-        "vm_choose_pin",
-        "vm_pin_invalid",
-        "vm_left",
-        "sms_voicemail",
-        "vm_offer_reply_call",
-        "vm_reply_call_set",
-    ),
-)
-async def voicemail_leave(session: CallSession, args: Mapping[str, str]) -> str | None:  # noqa: ARG001
-    """Leave a message in a doctor's box (its greeting and length); tell the message number."""
-    # Imported here: the doctors' box actions build on this module's steps.
-    from careline.ivr.doctor_box_actions import Left, leave_for_doctor
-
-    while True:
-        doctor = await choose_doctor(session)
-        if await leave_for_doctor(session, doctor) is not Left.CLOSED:
-            return None
-        # The box takes no messages: another doctor (1), the doctors' menu (9) or an agent (0).
-        if await session.choose("vm_box_closed_next", ("1", "9")) == "9":
-            return None
-
-
-@action(
     "voicemail_retrieve",
     prompts=(
         "vm_ask_number",

@@ -17,7 +17,7 @@ import structlog
 
 from careline.directory.model import DirectoryError, Doctor
 from careline.ivr.actions import zone_of
-from careline.ivr.care_actions import sms_to_caller
+from careline.ivr.care_actions import choose_doctor, sms_to_caller
 from careline.ivr.registry import action
 from careline.ivr.service import caller_key
 from careline.ivr.session import AgentRequested, CallSession
@@ -311,3 +311,27 @@ async def offer_voicemail(session: CallSession, doctor: Doctor) -> None:
     """Offer to leave the doctor a message instead (1 yes, 2 no)."""
     if await session.choose("consult_offer_voicemail", ("1", "2")) == "1":
         await leave_for_doctor(session, doctor)
+
+
+@action(
+    "voicemail_leave",
+    prompts=(
+        "vm_doctor_how",
+        "pick_department",
+        "pick_doctor",
+        "more_options",
+        "ask_doctor_number",
+        "doctor_unknown",
+        "vm_box_closed_next",
+        *BOX_PROMPTS,
+    ),
+)
+async def voicemail_leave(session: CallSession, args: Mapping[str, str]) -> str | None:  # noqa: ARG001
+    """Leave a message in a doctor's box (its greeting and length); tell the message number."""
+    while True:
+        doctor = await choose_doctor(session)
+        if await leave_for_doctor(session, doctor) is not Left.CLOSED:
+            return None
+        # The box takes no messages: another doctor (1), the doctors' menu (9) or an agent (0).
+        if await session.choose("vm_box_closed_next", ("1", "9")) == "9":
+            return None

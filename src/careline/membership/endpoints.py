@@ -12,6 +12,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from careline.db.uow import UnitOfWork
+from careline.kit.clock import Clock
 from careline.membership import service
 from careline.membership.model import EntryKind, MemberCard
 from careline.membership.pages import pages as pages
@@ -103,18 +105,7 @@ async def top_up(
     card_number: str, body: TopUpCreate, uow: Uow, staff: Cashier, clock: AppClock
 ) -> EntryRead:
     """Add money to a card; the same idempotency key twice adds it once."""
-    card = await service.find_card(uow, card_number=card_number)
-    entry = await service.post_entry(
-        uow,
-        card_id=card.id,
-        kind=EntryKind.TOP_UP,
-        amount=body.amount,
-        key=body.idempotency_key,
-        reason=body.reason,
-        clock=clock,
-        staff_id=staff.id,
-    )
-    return entry_read(entry)
+    return await _post(uow, card_number, EntryKind.TOP_UP, body, staff, clock)
 
 
 @api.post("/{card_number}/adjustments", status_code=201)
@@ -122,11 +113,23 @@ async def adjust(
     card_number: str, body: AdjustmentCreate, uow: Uow, staff: Adjuster, clock: AppClock
 ) -> EntryRead:
     """Correct a balance up or down with a stated reason (supervisors and admins)."""
+    return await _post(uow, card_number, EntryKind.ADJUSTMENT, body, staff, clock)
+
+
+async def _post(
+    uow: UnitOfWork,
+    card_number: str,
+    kind: EntryKind,
+    body: TopUpCreate | AdjustmentCreate,
+    staff: StaffMember,
+    clock: Clock,
+) -> EntryRead:
+    """Post a staff member's ledger entry to a card."""
     card = await service.find_card(uow, card_number=card_number)
     entry = await service.post_entry(
         uow,
         card_id=card.id,
-        kind=EntryKind.ADJUSTMENT,
+        kind=kind,
         amount=body.amount,
         key=body.idempotency_key,
         reason=body.reason,

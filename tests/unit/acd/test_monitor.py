@@ -7,7 +7,7 @@ from typing import Any, cast
 import numpy as np
 
 from careline.acd.monitor import FrameMixer
-from careline.acd.recording import audio_of, tap
+from careline.telephony.bridge_recording import audio_of, tap
 from careline.telephony.media import MediaStream
 from careline.telephony.media.g711 import Codec, encode
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from careline.acd.events import AcdEvent, CallQueued, InProcessBus
-from careline.acd.recording import mix
+from careline.telephony.bridge_recording import mix
 
 AT = datetime(2026, 11, 25, tzinfo=UTC)
 
