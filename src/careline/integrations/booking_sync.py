@@ -12,6 +12,7 @@ from careline.integrations.model import IntegrationError
 from careline.kit.clock import Clock
 from careline.membership import service as membership
 from careline.membership.model import CardStatus
+from careline.scheduling import service as scheduling
 from careline.scheduling.model import BookingPolicy, Channel, Period, split_periods
 from careline.scheduling.service import BookingRequest, zone_of
 
@@ -57,10 +58,21 @@ async def clinic_period_at(
     session = next((s for s in sessions if s.starts_at <= start < s.ends_at), None)
     if session is None:
         raise NoClinicAtThisTime()
-    periods = split_periods(
-        session.starts_at, session.ends_at, session.capacity, rules.policy.period_minutes
+    # Once stored, the session's own periods hold (with the places set for that day).
+    stored = await scheduling.find_session(
+        uow, doctor_id=doctor_id, day=session.day, period=session.period
     )
-    return session, next(p for p in periods if p.starts_at <= start < p.ends_at)
+    periods = (
+        stored.periods(rules.policy)
+        if stored is not None
+        else split_periods(
+            session.starts_at, session.ends_at, session.capacity, rules.policy.period_minutes
+        )
+    )
+    period = next((p for p in periods if p.starts_at <= start < p.ends_at), None)
+    if period is None:
+        raise NoClinicAtThisTime()
+    return session, period
 
 
 async def booking_request(

@@ -78,13 +78,18 @@ def _view(
     policy: BookingPolicy,
 ) -> SessionAvailability:
     now = clock.now()
-    capacity = session.capacity if session else clinic.capacity
     fee = session.registration_fee if session else clinic.registration_fee
     cancelled = clinic.cancelled or (session is not None and session.stopped)
     note = session.stop_reason if session and session.stopped else clinic.cancel_note
     released = pools_released(policy, clinic.day, now, clock.zone)
+    # A stored session's periods are the ones booked against, with the day's own places.
+    split = (
+        session.periods(policy)
+        if session
+        else split_periods(clinic.starts_at, clinic.ends_at, clinic.capacity, policy.period_minutes)
+    )
     periods = []
-    for period in split_periods(clinic.starts_at, clinic.ends_at, capacity, policy.period_minutes):
+    for period in split:
         key = (session.id if session else 0, period.index)
         free = 0
         if not cancelled and period.starts_at > now:

@@ -1,7 +1,9 @@
-"""Staff use cases on booked clinics: stop a session (停诊), mark no-shows and attendance."""
+"""Staff use cases on booked clinics: stop a session (停诊), set one dated period's places,
+mark no-shows and attendance."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import structlog
@@ -15,12 +17,17 @@ from careline.scheduling.lookups import DEFAULT_POLICY, ensure_session, get_book
 from careline.scheduling.model import (
     Booking,
     BookingPolicy,
+    BookingSession,
     BookingStatus,
     NotCancellable,
+    PeriodPlaces,
+    SessionCancelled,
     WaitStatus,
+    new_period_capacities,
 )
 from careline.scheduling.notify import tell_stopped
 from careline.scheduling.repository import SchedulingRepository
+from careline.staff.audit import record_access
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +68,141 @@ async def stop_session(
         await tell_stopped(uow, booking=booking, session=stopped, clock=clock)
     log.info("scheduling.session_stopped", session_id=session.id, bookings=len(affected))
     return [await get_booking(uow, booking_id=b.id) for b in affected]
+
+
+async def set_period_capacity(
+    uow: UnitOfWork,
+    *,
+    doctor_id: int,
+    day: date,
+    period: SessionPeriod,
+    period_index: int,
+    capacity: int,
+    reason: str,
+    clock: Clock,
+    policy: BookingPolicy = DEFAULT_POLICY,
+    staff_id: int | None = None,
+) -> BookingSession:
+    """Set the places of one dated booking period, never below the places already booked."""
+    return await _change_places(
+        uow,
+        (doctor_id, day, period, period_index),
+        lambda _current, _taken: capacity,
+        reason=reason,
+        clock=clock,
+        policy=policy,
+        staff_id=staff_id,
+    )
+
+
+async def close_period(
+    uow: UnitOfWork,
+    *,
+    doctor_id: int,
+    day: date,
+    period: SessionPeriod,
+    period_index: int,
+    reason: str,
+    clock: Clock,
+    policy: BookingPolicy = DEFAULT_POLICY,
+    staff_id: int | None = None,
+) -> BookingSession:
+    """Close one dated period to new bookings: its places become those already booked."""
+    return await _change_places(
+        uow,
+        (doctor_id, day, period, period_index),
+        lambda _current, taken: taken,
+        reason=reason,
+        clock=clock,
+        policy=policy,
+        staff_id=staff_id,
+    )
+
+
+async def reopen_period(
+    uow: UnitOfWork,
+    *,
+    doctor_id: int,
+    day: date,
+    period: SessionPeriod,
+    period_index: int,
+    reason: str,
+    clock: Clock,
+    policy: BookingPolicy = DEFAULT_POLICY,
+    staff_id: int | None = None,
+) -> BookingSession:
+    """Give a dated period without places one place; a period with places stays as it is."""
+    return await _change_places(
+        uow,
+        (doctor_id, day, period, period_index),
+        lambda current, _taken: max(current, 1),
+        reason=reason,
+        clock=clock,
+        policy=policy,
+        staff_id=staff_id,
+    )
+
+
+# (doctor, day, session period, period index)
+_Where = tuple[int, date, SessionPeriod, int]
+
+
+async def _change_places(
+    uow: UnitOfWork,
+    where: _Where,
+    decide: Callable[[int, int], int],
+    *,
+    reason: str,
+    clock: Clock,
+    policy: BookingPolicy,
+    staff_id: int | None,
+) -> BookingSession:
+    """Lock the session and set the period's places to ``decide(current, taken)``."""
+    doctor_id, day, period, index = where
+    repo = SchedulingRepository(uow.connection)
+    stored = await ensure_session(uow, doctor_id=doctor_id, day=day, period=period, clock=clock)
+    async with writer_gate(uow.connection):
+        session = await repo.lock_session(stored.id)
+        if session.stopped:
+            raise SessionCancelled("This clinic session has been cancelled by the hospital.")
+        periods = session.periods(policy)
+        taken = sum((await repo.taken([session.id])).get((session.id, index), {}).values())
+        current = periods[index].capacity if 0 <= index < len(periods) else 0
+        places = new_period_capacities(periods, index, decide(current, taken), taken)
+        if places != tuple(p.capacity for p in periods):
+            await repo.set_period_capacities(session.id, places)
+            # Who changed the places and why (the reason may be any text: kept, not logged).
+            note = f"period {index}: {current} -> {places[index]} places; {reason.strip()}"
+            await record_access(
+                uow.connection,
+                staff_id=staff_id,
+                action="write",
+                subject="booking_session",
+                subject_id=session.id,
+                context=note[:256],
+            )
+            log.info(
+                "scheduling.period_capacity_set",
+                session_id=session.id,
+                period_index=index,
+                capacity=places[index],
+                taken=taken,
+            )
+        await uow.commit()  # also when unchanged: SQLite's write lock is given back
+    changed = await repo.get_session(session.id)
+    assert changed is not None
+    return changed
+
+
+async def period_places(
+    uow: UnitOfWork, *, session: BookingSession, policy: BookingPolicy = DEFAULT_POLICY
+) -> list[PeriodPlaces]:
+    """Return the session's periods with their places and the places bookings hold."""
+    taken = await SchedulingRepository(uow.connection).taken([session.id])
+    return [
+        PeriodPlaces(p, sum(taken.get((session.id, p.index), {}).values()))
+        for p in session.periods(policy)
+    ]
 
 
 async def mark_no_show(

@@ -10,6 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from careline.directory import service as directory
+from careline.kit.errors import PermissionDenied
 from careline.membership import service as membership
 from careline.scheduling import clinic, service, waitlist
 from careline.scheduling.availability import free_periods
@@ -18,11 +20,14 @@ from careline.scheduling.portal import pages as pages
 from careline.scheduling.schemas import (
     BookingCreate,
     BookingRead,
+    PeriodCapacitySet,
+    SessionPlacesRead,
     SessionRead,
     SessionStop,
     WaitlistCreate,
     WaitlistRead,
     booking_read,
+    session_places_read,
     session_read,
 )
 from careline.staff.audit import record_access
@@ -38,6 +43,7 @@ ClinicStaff = Annotated[
 Stopper = Annotated[
     StaffMember, Depends(require_staff(Role.SUPERVISOR, Role.DEPARTMENT_HEAD, Role.ADMIN))
 ]
+Planner = Annotated[StaffMember, Depends(require_staff(Role.DEPARTMENT_HEAD, Role.ADMIN))]
 
 
 def booking_policy(request: Request) -> BookingPolicy:
@@ -153,6 +159,31 @@ async def stop(body: SessionStop, uow: Uow, _staff: Stopper, clock: AppClock) ->
         clock=clock,
     )
     return [booking_read(b) for b in stopped]
+
+
+@api.put("/sessions/period-capacity")
+async def put_period_capacity(
+    body: PeriodCapacitySet, uow: Uow, staff: Planner, clock: AppClock, policy: Policy
+) -> SessionPlacesRead:
+    """Set one dated period's places (admins; department heads in their own department)."""
+    if Role.ADMIN not in staff.roles:
+        doctor = await directory.get_doctor(uow, doctor_id=body.doctor_id, include_inactive=True)
+        if doctor.department_id != staff.department_id:
+            raise PermissionDenied("Only the clinics of your own department can be changed.")
+    session = await clinic.set_period_capacity(
+        uow,
+        doctor_id=body.doctor_id,
+        day=body.day,
+        period=body.period,
+        period_index=body.period_index,
+        capacity=body.capacity,
+        reason=body.reason,
+        clock=clock,
+        policy=policy,
+        staff_id=staff.id,
+    )
+    places = await clinic.period_places(uow, session=session, policy=policy)
+    return session_places_read(session, places)
 
 
 @api.post("/waitlist", status_code=201)

@@ -73,6 +73,13 @@ async def ensure_session(
     return stored
 
 
+async def find_session(
+    uow: UnitOfWork, *, doctor_id: int, day: date, period: str
+) -> BookingSession | None:
+    """Return the stored session of a doctor's clinic, or None while nobody has booked it."""
+    return await SchedulingRepository(uow.connection).find_session(doctor_id, day, period)
+
+
 async def get_booking(uow: UnitOfWork, *, booking_id: int) -> Booking:
     """Return one booking or raise BookingNotFound."""
     found = await SchedulingRepository(uow.connection).get_booking(booking_id)

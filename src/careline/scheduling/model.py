@@ -6,6 +6,9 @@ the remainder. Each period's places are shared between channels by ``pool_shares
 the largest-remainder method, so the shares always add up to the period's capacity. From
 ``pool_release_days_before`` days before the clinic at ``pool_release_time`` the pools are
 released: any channel may take any free place of the period.
+
+Staff or the HIS may set one dated period's places (``period_capacities`` on the stored
+session); the session's capacity is then the sum of its periods' places.
 """
 
 from __future__ import annotations
@@ -140,6 +143,21 @@ class NotCancellable(SchedulingError):
 class OfferNotAvailable(SchedulingError):
     status_code = 409
     error_id = "offer_not_available"
+
+
+class PeriodOutOfRange(SchedulingError):
+    status_code = 422
+    error_id = "period_out_of_range"
+
+
+class InvalidCapacity(SchedulingError):
+    status_code = 422
+    error_id = "invalid_capacity"
+
+
+class CapacityBelowTaken(SchedulingError):
+    status_code = 409
+    error_id = "capacity_below_taken"
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,9 +307,52 @@ class BookingSession:
     registration_fee: int
     stopped: bool = False
     stop_reason: str = ""
+    # Places per period set for this day; None: the even split of ``capacity``.
+    period_capacities: tuple[int, ...] | None = None
 
     def periods(self, policy: BookingPolicy) -> list[Period]:
-        return split_periods(self.starts_at, self.ends_at, self.capacity, policy.period_minutes)
+        """Return the session's periods with their places (the day's own, when set)."""
+        periods = split_periods(self.starts_at, self.ends_at, self.capacity, policy.period_minutes)
+        places = self.period_capacities
+        # Set for another period length (the policy changed since): the even split holds.
+        if places is None or len(places) != len(periods):
+            return periods
+        return [
+            Period(p.index, p.starts_at, p.ends_at, n) for p, n in zip(periods, places, strict=True)
+        ]
+
+
+MAX_PERIOD_CAPACITY = 999
+
+
+def new_period_capacities(
+    periods: Sequence[Period], index: int, capacity: int, taken: int
+) -> tuple[int, ...]:
+    """Return every period's places with period ``index`` set to ``capacity``.
+
+    ``taken`` is the places of that period held by bookings: fewer places are refused.
+    """
+    if not 0 <= index < len(periods):
+        raise PeriodOutOfRange(
+            "There is no such time period in this session.", field="period_index"
+        )
+    if not 0 <= capacity <= MAX_PERIOD_CAPACITY:
+        raise InvalidCapacity("The number of places must be between 0 and 999.", field="capacity")
+    if capacity < taken:
+        raise CapacityBelowTaken(
+            "Places already booked in this period: {taken}. The capacity cannot be lower.",
+            field="capacity",
+            taken=str(taken),
+        )
+    return tuple(capacity if p.index == index else p.capacity for p in periods)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodPlaces:
+    """One period of a stored session: its places and how many bookings hold one."""
+
+    period: Period
+    taken: int
 
 
 @dataclass(frozen=True, slots=True)

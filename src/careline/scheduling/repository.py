@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -65,8 +66,20 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
+def _places(text: str) -> tuple[int, ...] | None:
+    """Read the stored places per period; anything but a JSON list of ints counts as unset."""
+    try:
+        places = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(places, list) or not all(type(n) is int for n in places):
+        return None
+    return tuple(places)
+
+
 def session_from_row(row: Row) -> BookingSession:
     """Map a ``booking_sessions`` row, from either driver, to the model."""
+    places = row["period_capacities"]
     return BookingSession(
         id=row["id"],
         doctor_id=row["doctor_id"],
@@ -79,6 +92,7 @@ def session_from_row(row: Row) -> BookingSession:
         registration_fee=row["registration_fee"],
         stopped=row["stopped"],
         stop_reason=row["stop_reason"],
+        period_capacities=None if places is None else _places(places),
     )
 
 
@@ -302,6 +316,17 @@ class SchedulingRepository:
             sa.update(booking_sessions)
             .where(booking_sessions.c.id == session_id)
             .values(stopped=True, stop_reason=reason)
+        )
+
+    async def set_period_capacities(self, session_id: int, places: Sequence[int]) -> None:
+        """Store the places of every period; the session's capacity becomes their sum."""
+        await self.conn.execute(
+            sa.update(booking_sessions)
+            .where(booking_sessions.c.id == session_id)
+            .values(
+                period_capacities=json.dumps(list(places), separators=(",", ":")),
+                capacity=sum(places),
+            )
         )
 
     async def taken(self, session_ids: Sequence[int]) -> dict[tuple[int, int], dict[Channel, int]]:

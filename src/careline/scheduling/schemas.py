@@ -7,7 +7,14 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from careline.directory.model import SessionPeriod
-from careline.scheduling.model import Booking, BookingStatus, Channel, SessionAvailability
+from careline.scheduling.model import (
+    Booking,
+    BookingSession,
+    BookingStatus,
+    Channel,
+    PeriodPlaces,
+    SessionAvailability,
+)
 
 
 class PeriodRead(BaseModel):
@@ -61,6 +68,36 @@ class SessionStop(BaseModel):
     reason: str = Field(min_length=1, max_length=200)
 
 
+class PeriodCapacitySet(BaseModel):
+    """The places of one dated booking period (0 closes it to new bookings)."""
+
+    doctor_id: int
+    day: date
+    period: SessionPeriod
+    period_index: int
+    capacity: int
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class PeriodPlacesRead(BaseModel):
+    index: int
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    taken: int
+
+
+class SessionPlacesRead(BaseModel):
+    session_id: int
+    doctor_id: int
+    department_id: int
+    day: date
+    period: str
+    capacity: int
+    stopped: bool
+    periods: list[PeriodPlacesRead]
+
+
 class WaitlistCreate(BaseModel):
     card_number: str
     doctor_id: int
@@ -109,4 +146,26 @@ def booking_read(booking: Booking) -> BookingRead:
         channel=booking.channel,
         status=booking.status,
         fee=booking.fee,
+    )
+
+
+def session_places_read(session: BookingSession, places: list[PeriodPlaces]) -> SessionPlacesRead:
+    return SessionPlacesRead(
+        session_id=session.id,
+        doctor_id=session.doctor_id,
+        department_id=session.department_id,
+        day=session.day,
+        period=session.period,
+        capacity=session.capacity,
+        stopped=session.stopped,
+        periods=[
+            PeriodPlacesRead(
+                index=p.period.index,
+                starts_at=p.period.starts_at,
+                ends_at=p.period.ends_at,
+                capacity=p.period.capacity,
+                taken=p.taken,
+            )
+            for p in places
+        ],
     )

@@ -29,6 +29,9 @@ booking_sessions = sa.Table(
     # kept by PostgreSQL's booking path so that one locked read answers the rules; NULL
     # (the default, and after any cancellation) means "count again from the bookings".
     sa.Column("taken_counts", sa.Text, nullable=True),
+    # Places of each period set for this day, as a JSON list of ints (one per period);
+    # NULL: the even split of ``capacity``, which is otherwise kept equal to their sum.
+    sa.Column("period_capacities", sa.Text, nullable=True),
     sa.UniqueConstraint("doctor_id", "day", "period"),
     sa.Index("ix_booking_sessions_day_department", "day", "department_id"),
 )

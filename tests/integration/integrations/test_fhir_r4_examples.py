@@ -22,7 +22,7 @@ from careline.integrations import service
 from careline.integrations.booking_sync import HisBookingRules
 from careline.integrations.fhir.client import FhirClient
 from careline.integrations.fhir.parse import patient_from_fhir
-from careline.integrations.fhir.slot_import import SlotNotApplied
+from careline.integrations.fhir.slot_import import ALREADY_SO
 from careline.integrations.fhir.sync import FhirSync
 from careline.integrations.model import HisIdentifier, IdentifierSystem, Outcome
 from careline.integrations.patient_sync import upsert_patient
@@ -154,9 +154,7 @@ async def test_the_r4_appointment_example_books_its_place(engine: AsyncEngine) -
 
 
 @pytest.mark.asyncio
-async def test_the_r4_slot_example_is_matched_to_its_period_and_not_applied(
-    engine: AsyncEngine,
-) -> None:
+async def test_the_r4_slot_example_is_applied_to_its_period(engine: AsyncEngine) -> None:
     clock = FakeClock(BEFORE)
     doctor_id = await _doctor_with_evening_clinics(engine)
     rules = HisBookingRules(clock, BookingPolicy())
@@ -171,7 +169,9 @@ async def test_the_r4_slot_example_is_matched_to_its_period_and_not_applied(
         "2013-12-25",
         SessionPeriod.EVENING,
     )
-    assert (match.period_index, match.starts_at, match.capacity, match.cancelled) == (
+    # The example is "free" without Careline's capacity extension: the period keeps the
+    # 2 places it has (8 over four half hours); only a period without places would get one.
+    assert (match.period_index, match.starts_at, match.capacity, match.changed) == (
         0,
         datetime(2013, 12, 25, 9, 0, tzinfo=UTC),
         2,
@@ -179,8 +179,13 @@ async def test_the_r4_slot_example_is_matched_to_its_period_and_not_applied(
     )
     async with UnitOfWork(engine) as uow:
         (entry,) = await service.exchange_log(uow, limit=5)
-    assert (entry.kind, entry.control_id, entry.outcome) == ("Slot", "example", Outcome.REJECTED)
-    assert entry.error == SlotNotApplied().message
+        session = await scheduling.find_session(
+            uow, doctor_id=doctor_id, day=match.day, period=SessionPeriod.EVENING
+        )
+    assert (entry.kind, entry.control_id, entry.outcome) == ("Slot", "example", Outcome.ACCEPTED)
+    assert entry.error == ALREADY_SO
+    assert session is not None
+    assert (session.capacity, session.period_capacities) == (8, None)
 
 
 @pytest.mark.asyncio

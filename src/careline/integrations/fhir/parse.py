@@ -8,6 +8,7 @@ from typing import Any
 
 from careline.integrations.fhir.resources import (
     DOCTOR_NUMBER,
+    SLOT_CAPACITY,
     SYSTEMS,
     TYPE_CODES,
     InvalidResource,
@@ -115,6 +116,7 @@ class SlotFields:
     status: str
     start: datetime
     end: datetime
+    capacity: int | None = None  # the SLOT_CAPACITY extension, when given
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +149,17 @@ def slot_from_fhir(resource: Resource) -> SlotFields:
     if start is None or end is None:
         raise InvalidResource("A Slot needs a start and an end.")
     schedule = str(resource.get("schedule", {}).get("reference", "")).rpartition("/")[2]
-    return SlotFields(schedule, str(resource.get("status", "")), start, end)
+    return SlotFields(schedule, str(resource.get("status", "")), start, end, _capacity(resource))
+
+
+def _capacity(resource: Resource) -> int | None:
+    found = next((e for e in resource.get("extension", []) if e.get("url") == SLOT_CAPACITY), None)
+    if found is None:
+        return None
+    value = found.get("valueInteger")
+    if type(value) is not int:
+        raise InvalidResource("The Slot's capacity extension needs a valueInteger.")
+    return value
 
 
 def appointment_from_fhir(resource: Resource) -> AppointmentFields:

@@ -1,18 +1,25 @@
-"""A HIS's FHIR Slots matched to Careline's clinic periods.
+"""A HIS's FHIR Slots applied to Careline's dated booking periods.
 
-Careline's places come from each doctor's weekly clinic template and the directory's
-exceptions (leave, holidays, stopped clinics); the directory and scheduling services offer
-no way to open, widen or fill one dated booking period. So a Slot is read, matched to the
-Careline period it falls in (Schedule -> Practitioner -> doctor number -> clinic period)
-and logged as not applied (outcome ``rejected``) with the reason: Careline's capacity is
-never changed from a Slot, and a HIS that owns the schedule books through Appointments.
-A Slot that cannot even be matched is logged as ``error`` with why.
+A Slot is matched to the Careline period it starts in (Schedule -> Practitioner -> doctor
+number -> clinic period) and applied to that one day's period through scheduling's
+period-capacity use cases, which lock the session and never leave fewer places than
+bookings already hold:
+
+- ``free`` with the ``SLOT_CAPACITY`` extension: the period gets that many places;
+- ``free`` without it: a period without places gets one, any other stays as it is;
+- ``busy-unavailable``: the period closes to new bookings (places = those booked);
+- ``busy``, ``busy-tentative``, ``entered-in-error``: no change (the HIS books its
+  places through Appointments).
+
+An applied Slot is logged ``accepted`` (with a note when nothing changed); a Slot that
+cannot be matched or applied (no such clinic, a stopped session, fewer places than are
+booked) is logged ``error`` with the reason and changes nothing.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -35,8 +42,19 @@ from careline.integrations.model import (
 )
 from careline.kit.clock import Clock
 from careline.kit.errors import CarelineError
+from careline.scheduling import clinic as places
+from careline.scheduling import service as scheduling
+from careline.scheduling.model import BookingSession, SessionCancelled
 
 log = structlog.get_logger(__name__)
+
+# Statuses that leave Careline's places as they are.
+UNCHANGING = {
+    "busy": "No change: the HIS books a busy Slot's places through Appointments.",
+    "busy-tentative": "No change: the HIS books a busy Slot's places through Appointments.",
+    "entered-in-error": "No change: the HIS entered this Slot in error.",
+}
+ALREADY_SO = "No change: the period already has these places."
 
 
 class SlotWithoutPractitioner(IntegrationError):
@@ -47,20 +65,9 @@ class SlotWithoutPractitioner(IntegrationError):
         super().__init__("The Slot's schedule names no practitioner.")
 
 
-class SlotNotApplied(IntegrationError):
-    status_code = 409
-    error_id = "his_slot_not_applied"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "Careline does not change clinic places from a HIS Slot: they come from the "
-            "doctor's weekly clinic template."
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class SlotMatch:
-    """The Careline clinic period a HIS Slot falls in, and what each side says of it."""
+    """The Careline period a HIS Slot was applied to, and its places afterwards."""
 
     his_status: str
     doctor_id: int
@@ -69,8 +76,9 @@ class SlotMatch:
     period_index: int
     starts_at: datetime
     ends_at: datetime
-    capacity: int
-    cancelled: bool
+    capacity: int  # the period's places once the Slot is applied
+    changed: bool
+    note: str = ""
 
 
 async def import_slot(
@@ -81,24 +89,26 @@ async def import_slot(
     rules: HisBookingRules,
     clock: Clock,
 ) -> SlotMatch | None:
-    """Match a HIS Slot to Careline's clinic period and log it; no place is changed."""
+    """Apply a HIS Slot to its Careline period and log it; None when refused (logged)."""
+    slot_id = str(resource.get("id", ""))
     try:
-        match = await _match(uow_factory, client, slot_from_fhir(resource), rules)
+        slot = slot_from_fhir(resource)
+        doctor_id = await _doctor_of(uow_factory, client, slot)
+        async with uow_factory() as uow:
+            match = await _apply(uow, doctor_id, slot, slot_id, rules)
     except (CarelineError, FhirClientError, InvalidResource) as exc:
         message = exc.message if isinstance(exc, CarelineError) else str(exc)[:200]
         await _log(uow_factory, resource, Outcome.ERROR, message, clock)
         return None
-    await _log(uow_factory, resource, Outcome.REJECTED, SlotNotApplied().message, clock)
-    log.info("fhir.slot_not_applied", slot=str(resource.get("id", "")), status=match.his_status)
+    await _log(uow_factory, resource, Outcome.ACCEPTED, match.note, clock)
+    log.info("fhir.slot_applied", slot=slot_id, status=match.his_status, changed=match.changed)
     return match
 
 
-async def _match(
-    uow_factory: Callable[[], UnitOfWork],
-    client: FhirClient,
-    slot: SlotFields,
-    rules: HisBookingRules,
-) -> SlotMatch:
+async def _doctor_of(
+    uow_factory: Callable[[], UnitOfWork], client: FhirClient, slot: SlotFields
+) -> int:
+    """Return the Careline doctor of the Slot's Schedule (its first Practitioner actor)."""
     schedule = await client.read("Schedule", slot.schedule_id or "-")
     actors = [str(a.get("reference", "")) for a in schedule.get("actor", [])]
     practitioner_id = next(
@@ -112,20 +122,64 @@ async def _match(
             doctor = await directory.doctor_by_number(uow, doctor_number=number)
         except DirectoryNotFound as exc:
             raise NoClinicAtThisTime() from exc
-        session, period = await clinic_period_at(
-            uow, doctor_id=doctor.id, start=slot.start, rules=rules
+    return doctor.id
+
+
+async def _apply(
+    uow: UnitOfWork, doctor_id: int, slot: SlotFields, slot_id: str, rules: HisBookingRules
+) -> SlotMatch:
+    """Change the period's places as the Slot's status says; return the period after."""
+    clinic, before = await clinic_period_at(uow, doctor_id=doctor_id, start=slot.start, rules=rules)
+
+    async def change(use_case: Callable[..., Awaitable[BookingSession]], **extra: int) -> int:
+        session = await use_case(
+            uow,
+            doctor_id=doctor_id,
+            day=clinic.day,
+            period=clinic.period,
+            period_index=before.index,
+            reason=f"HIS Slot {slot_id}",
+            clock=rules.clock,
+            policy=rules.policy,
+            **extra,
         )
+        return session.periods(rules.policy)[before.index].capacity
+
+    if slot.status == "free" and slot.capacity is not None:
+        capacity = await change(places.set_period_capacity, capacity=slot.capacity)
+    elif slot.status == "free":
+        capacity = await change(places.reopen_period)
+    elif slot.status == "busy-unavailable":
+        capacity = await change(places.close_period)
+    elif slot.status in UNCHANGING:
+        await _check_open(uow, doctor_id, clinic.day, clinic.period, cancelled=clinic.cancelled)
+        capacity = before.capacity
+    else:
+        raise InvalidResource(f"A Slot's status cannot be {slot.status[:40]!r}.")
+    note = UNCHANGING.get(slot.status) or (ALREADY_SO if capacity == before.capacity else "")
     return SlotMatch(
         his_status=slot.status,
-        doctor_id=doctor.id,
-        day=session.day,
-        period=session.period,
-        period_index=period.index,
-        starts_at=period.starts_at,
-        ends_at=period.ends_at,
-        capacity=period.capacity,
-        cancelled=session.cancelled,
+        doctor_id=doctor_id,
+        day=clinic.day,
+        period=clinic.period,
+        period_index=before.index,
+        starts_at=before.starts_at,
+        ends_at=before.ends_at,
+        capacity=capacity,
+        changed=capacity != before.capacity,
+        note=note,
     )
+
+
+async def _check_open(
+    uow: UnitOfWork, doctor_id: int, day: date, period: SessionPeriod, *, cancelled: bool
+) -> None:
+    """Refuse a Slot of a clinic that does not take place, as the changing statuses do."""
+    if cancelled:
+        raise SessionCancelled("This clinic session does not take place.")
+    stored = await scheduling.find_session(uow, doctor_id=doctor_id, day=day, period=period)
+    if stored is not None and stored.stopped:
+        raise SessionCancelled("This clinic session has been cancelled by the hospital.")
 
 
 async def _log(

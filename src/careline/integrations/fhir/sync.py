@@ -323,7 +323,7 @@ class FhirSync:
         return booking_id
 
     async def import_slot(self, resource: Resource, rules: HisBookingRules) -> SlotMatch | None:
-        """Match a HIS Slot to Careline's clinic period and log it (places are not changed)."""
+        """Apply a HIS Slot to the places of its Careline period and log it."""
         return await import_slot(self._uow, self._client, resource, rules=rules, clock=self._clock)
 
     async def _book(
