@@ -13,8 +13,9 @@ Besides the rate and latencies it reports, per attempt, the SQL statements sent 
 with SQLAlchemy's ``before_cursor_execute`` event; BEGIN and COMMIT are not statements
 there) and the CPU time of this process and of the PostgreSQL backends serving the pool
 (from /proc): the objective figures when the machine is shared and rates are noisy.
+The clients run on uvloop, as ``careline serve`` does.
 
-    .venv/bin/python bench/booking.py [--patients 4000] [--clients 50 500] [--no-pg]
+    .venv/bin/python bench/booking.py [--patients 6000] [--clients 50 500] [--no-pg]
         [--no-sqlite] [--pg-pool 60] [--pre-ping]
     .venv/bin/python bench/booking.py --profile [--patients 2000]   # CPU per statement
 """
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+import uvloop
 from argon2 import PasswordHasher
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -127,10 +129,12 @@ def statement_hooks(engine: AsyncEngine, before: Hook, after: Hook) -> Iterator[
     """
     original = PgSchedulingRepository._run
 
-    async def wrapped(self: Any, statement: Any, params: Any, call: str = "fetch") -> Any:
+    async def wrapped(
+        self: Any, statement: Any, params: Any, call: str = "fetch", **how: Any
+    ) -> Any:
         before(statement.sql)
         try:
-            return await original(self, statement, params, call)
+            return await original(self, statement, params, call, **how)
         finally:
             after(statement.sql)
 
@@ -382,7 +386,7 @@ def postgres() -> Iterator[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=4000)
+    parser.add_argument("--patients", type=int, default=6000)
     parser.add_argument("--clients", type=int, nargs="+", default=[50, 500])
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
@@ -396,18 +400,18 @@ def main() -> None:
     args = parser.parse_args()
     if args.profile:
         with postgres() as url:
-            asyncio.run(profile(url, args.patients))
+            uvloop.run(profile(url, args.patients))
         return
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            asyncio.run(bench("sqlite", url, args.patients, args.clients))
+            uvloop.run(bench("sqlite", url, args.patients, args.clients))
     if not args.no_pg:
         with postgres() as url:
             run = bench(
                 "postgresql", url, args.patients, args.clients, args.pg_pool, pre_ping=args.pre_ping
             )
-            asyncio.run(run)
+            uvloop.run(run)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,26 @@ def validate_resident_id(text: str, *, today: date | None = None) -> str:
     return number
 
 
+def is_well_formed(number: str, *, today: date) -> bool:
+    """Whether a stored, compact number still reads as valid: form, check character, birth.
+
+    The region code is not looked up again: ``validate_resident_id`` checked it when the
+    number was registered, and that lookup costs more than a booking's SQL.
+    """
+    if len(number) != 18 or not number[:17].isdigit() or number[17] not in _CHECK_CHARACTERS:
+        return False
+    if ric.calc_check_digit(number) != number[17]:
+        return False
+    try:
+        born = birth_date_of(number)
+    except ValueError:
+        return False
+    return born.year >= EARLIEST_BIRTH_YEAR and born <= today
+
+
+_CHECK_CHARACTERS = frozenset("0123456789X")
+
+
 def birth_date_of(number: str) -> date:
     """Return the birth date written in a (compact, validated) resident ID number."""
     return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

@@ -7,9 +7,8 @@ runs these in order; they raise the refusal the patient is told.
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from functools import lru_cache
 
-from careline.kit.resident_id import InvalidResidentId, validate_resident_id
+from careline.kit.resident_id import is_well_formed
 from careline.scheduling.model import (
     BookingBlocked,
     BookingPolicy,
@@ -28,20 +27,10 @@ from careline.scheduling.model import (
 )
 
 
-@lru_cache(maxsize=16384)
-def _valid_resident_id(number: str, today: date) -> bool:
-    # Memoised: python-stdnum's check is pure and costs more than a booking's SQL.
-    try:
-        validate_resident_id(number, today=today)
-    except InvalidResidentId:
-        return False
-    return True
-
-
 def check_real_name(state: BookingState, today: date) -> None:
     """Refuse unless the card's owner is a registered patient with a valid resident ID."""
     number = state.id_number
-    if state.merged or not number or not _valid_resident_id(number, today):
+    if state.merged or not number or not is_well_formed(number, today=today):
         raise RealNameRequired(
             "Booking needs a registered patient with a valid resident ID number."
         )

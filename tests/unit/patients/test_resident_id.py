@@ -7,6 +7,7 @@ from careline.kit.resident_id import (
     Sex,
     birth_date_of,
     check_character,
+    is_well_formed,
     mask_resident_id,
     sex_of,
     validate_resident_id,
@@ -71,3 +72,28 @@ def test_wrong_length_or_letters_are_refused(text: str) -> None:
 def test_mask_keeps_three_leading_and_four_trailing_characters() -> None:
     assert mask_resident_id(VALID) == "110***********002X"
     assert len(mask_resident_id(VALID)) == 18
+
+
+def test_a_stored_number_is_well_formed_by_form_check_character_and_birth_date() -> None:
+    today = date(2026, 11, 25)
+    assert is_well_formed(VALID, today=today)
+    future = "110105" + "20300101" + "002"
+    impossible = "110105" + "19490231" + "002"  # 31 February
+    for bad in (
+        "110105194912310021",  # wrong check character
+        VALID[:17],  # too short
+        "11010519491231002x",  # not compact
+        "A10105194912310020",
+        future + check_character(future),
+        impossible + check_character(impossible),
+    ):
+        assert not is_well_formed(bad, today=today), bad
+
+
+def test_well_formed_leaves_the_region_to_registration() -> None:
+    # Region 999999 never existed: registration refuses it, a stored number is not re-read.
+    body = "999999" + "19800101" + "001"
+    number = body + check_character(body)
+    with pytest.raises(InvalidResidentId):
+        validate_resident_id(number)
+    assert is_well_formed(number, today=date(2026, 11, 25))
