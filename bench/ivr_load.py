@@ -345,6 +345,7 @@ async def load(args: argparse.Namespace) -> None:
         rtp_timeout=30.0,
         log_level=args.log_level,
         unlimited_sources=frozenset({"127.0.0.1"}),  # SIPp stands in for the trunk
+        realtime_priority=args.realtime,
     )
     await pool.start()
     if args.nice:
@@ -497,6 +498,12 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=40)
     parser.add_argument("--log-level", default="warning", help="voice workers' log level")
     parser.add_argument("--nice", type=int, default=0, help="niceness of workers and front")
+    parser.add_argument(
+        "--realtime",
+        type=int,
+        default=0,
+        help="workers' SCHED_RR priority (voice_realtime_priority)",
+    )
     parser.add_argument("--port", type=int, default=5060)
     parser.add_argument("--spacing", type=float, default=0.2)
     parser.add_argument("--work", default="/tmp/careline-ivr-load")

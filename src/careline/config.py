@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     max_calls: int = Field(2000, ge=1)
     max_call_seconds: int = Field(3600, ge=10)
     rtp_timeout_seconds: int = Field(30, ge=1)
+    # Real-time (SCHED_RR) priority of the voice workers when there are several; 0: off.
+    voice_realtime_priority: int = Field(0, ge=0, le=99)
 
     # Notification channels (see docs/channels.md). Empty host: channel not configured.
     sms_provider: Literal["", "smpp", "cmpp", "tencent"] = ""

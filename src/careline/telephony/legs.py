@@ -107,9 +107,12 @@ class Leg:
             return
         self.state = LegState.ENDED
         self.end_reason = reason
+        # Closing the stream wakes the media watcher, which then ends by itself; cancelling
+        # it instead would keep the whole call alive in a reference cycle (leg -> task ->
+        # CancelledError -> traceback -> frame -> leg) until a full garbage collection,
+        # whose pause grows with every call in progress and stalls the media tick.
         self.stream.close()
-        if self._watch is not None and self._watch is not asyncio.current_task():
-            self._watch.cancel()
+        self._watch = None
         if not self.ended.done():
             self.ended.set_result(reason)
         self.host.forget(self)

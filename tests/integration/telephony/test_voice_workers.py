@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from typing import Any
 
@@ -65,9 +66,19 @@ def _worker_of(rtp_port: int) -> int:
 def test_calls_spread_by_call_id_and_stay_on_their_worker() -> None:
     async def main() -> None:
         pool = VoicePool(
-            2, host="127.0.0.1", port=0, rtp_port_min=RTP_RANGE[0], rtp_port_max=RTP_RANGE[1]
+            2,
+            host="127.0.0.1",
+            port=0,
+            rtp_port_min=RTP_RANGE[0],
+            rtp_port_max=RTP_RANGE[1],
+            realtime_priority=1,
         )
         await pool.start()
+        # Real-time scheduling where the system allows it (root or CAP_SYS_NICE).
+        policy = os.SCHED_RR if os.geteuid() == 0 else os.SCHED_OTHER
+        policies = [os.sched_getscheduler(p.pid or 0) for p in pool.processes]
+        assert [each & ~os.SCHED_RESET_ON_FORK for each in policies] == [policy] * 2
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the main process is left alone
         loop = asyncio.get_running_loop()
         _, phone = await loop.create_datagram_endpoint(_Phone, local_addr=("127.0.0.1", 0))
         try:

@@ -44,6 +44,7 @@ import asyncio
 import contextlib
 import socket
 import time
+from collections.abc import Callable
 
 import numpy as np
 import structlog
@@ -94,6 +95,9 @@ class MediaEngine:
         self._task: asyncio.Task[None] | None = None
         self.pacer: TickPacer | None = None
         self.ticks = 0
+        # Called after each round of ticks, while the next tick is furthest away (the
+        # voice workers collect garbage there: see ``telephony.collector``).
+        self.after_tick: Callable[[float], None] | None = None
 
     @property
     def active_streams(self) -> int:
@@ -183,6 +187,11 @@ class MediaEngine:
                     self.tick(now)
                 except Exception:  # one faulty stream must not silence every call
                     log.exception("media_tick_failed")
+            if self.after_tick is not None:
+                try:
+                    self.after_tick(now)
+                except Exception:
+                    log.exception("media_after_tick_failed")
             await asyncio.sleep(pacer.delay(clock.monotonic()))
 
     def tick(self, now: float) -> None:

@@ -1,0 +1,60 @@
+"""An ended call is freed by reference counting alone: no cycle waits for the collector.
+
+A call left in a reference cycle lives until CPython's full collection, whose pause grows
+with every call in progress and stalls the media tick of all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import weakref
+from typing import Any
+
+import pytest
+import uvloop
+
+from careline.telephony.calls import Call
+from careline.telephony.server import VoiceServer
+from tests.integration.telephony.phones import voice_server
+from tests.integration.telephony.sipclient import Dialogue, RawSip, sdp
+
+pytestmark = pytest.mark.sip
+
+
+def test_an_ended_call_is_freed_without_the_garbage_collector() -> None:
+    kept: list[weakref.ref[Any]] = []
+
+    async def flow(call: Call) -> None:
+        kept.extend([weakref.ref(call), weakref.ref(call.leg), weakref.ref(call.leg.stream)])
+        await call.answer()
+        await call.wait_ended()
+
+    async def scenario(server: VoiceServer, client: RawSip) -> None:
+        dialogue = Dialogue(client, server.address)
+        dialogue.send(dialogue.request("INVITE", body=sdp()))
+        dialogue.learn_tag(await client.expect("200"))
+        dialogue.ack(1)
+        await asyncio.sleep(0.2)  # the answered leg watches its media
+        dialogue.send(dialogue.request("BYE", cseq=2))
+        await client.expect("200")
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if all(ref() is None for ref in kept):
+                break
+
+    async def main() -> None:
+        async with voice_server(flow) as server:
+            client = await RawSip.open()
+            gc.collect()
+            gc.disable()  # only reference counting frees the call from here on
+            try:
+                await scenario(server, client)
+                alive = [type(ref()).__name__ for ref in kept if ref() is not None]
+            finally:
+                gc.enable()
+                client.close()
+        assert len(kept) == 3
+        assert alive == []
+
+    uvloop.run(main())
