@@ -24,8 +24,9 @@ import uvloop
 from playwright.sync_api import Page, expect
 
 from tests.integration.telephony.phones import caller_account, extension_account, frames_with, phone
-from tests.support.baresip import free_port_range, tone
+from tests.support.baresip import tone
 from tests.support.browser import chromium
+from tests.support.ports import free_port_range
 from tests.support.server import RunningServer, careline_server
 
 pytestmark = pytest.mark.sip

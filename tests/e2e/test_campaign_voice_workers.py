@@ -25,7 +25,7 @@ from careline.db.uow import UnitOfWork
 from careline.kit.clock import Clock
 from tests.integration.campaigns.helpers import add_patients, patient
 from tests.integration.telephony.phones import CODECS, phone
-from tests.support.baresip import free_port, free_port_range
+from tests.support.ports import free_port, free_port_range
 from tests.support.server import CARELINE, server_env
 
 pytestmark = [pytest.mark.sip, pytest.mark.asyncio]

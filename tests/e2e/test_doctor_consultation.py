@@ -43,7 +43,8 @@ from tests.integration.telephony.phones import (
     frames_with,
     phone,
 )
-from tests.support.baresip import Baresip, free_port_range, level_of, tone
+from tests.support.baresip import Baresip, level_of, tone
+from tests.support.ports import free_port_range
 from tests.unit.ivr.fakes import PIN, a_member, seed_hospital
 
 pytestmark = pytest.mark.sip

@@ -29,7 +29,8 @@ from careline.voicemail import service as voicemail
 from careline.voicemail.model import VoiceMessage
 from careline.voicemail.reply_calls import ReplyCaller, trunk_dial
 from tests.integration.telephony.phones import CODECS, frames_with, phone
-from tests.support.baresip import free_port_range, tone
+from tests.support.baresip import tone
+from tests.support.ports import free_port_range
 from tests.unit.ivr.fakes import seed_hospital
 
 pytestmark = pytest.mark.sip

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from careline.channels.model import find_ticket_token
 from tests.support.browser import chromium
 from tests.support.mailserver import ReceivedMail, SinkSmtpServer
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 from tests.support.server import RunningServer, careline_server
 
 HANDLER_PASSWORD = "e2e-handler-password"

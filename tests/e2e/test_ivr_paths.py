@@ -39,7 +39,8 @@ from careline.telephony.calls import Call, QueuePort
 from careline.telephony.server import VoiceServer
 from careline.voicemail import service as voicemail
 from tests.integration.telephony.phones import caller_account, frames_with, phone
-from tests.support.baresip import free_port_range, read_wav, tone
+from tests.support.baresip import read_wav, tone
+from tests.support.ports import free_port_range
 from tests.unit.ivr.fakes import PIN, a_member, seed_hospital
 
 pytestmark = pytest.mark.sip

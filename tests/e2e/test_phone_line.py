@@ -19,7 +19,8 @@ import pytest
 import uvloop
 
 from tests.integration.telephony.phones import caller_account, extension_account, phone
-from tests.support.baresip import Baresip, free_port_range
+from tests.support.baresip import Baresip
+from tests.support.ports import free_port_range
 from tests.support.server import RunningServer, careline_server
 
 pytestmark = pytest.mark.sip

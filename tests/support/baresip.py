@@ -19,40 +19,7 @@ from typing import Any
 
 import numpy as np
 
-
-def free_port(kind: int = socket.SOCK_DGRAM) -> int:
-    """Return a port that is free on 127.0.0.1 for UDP and TCP right now."""
-    while True:
-        with socket.socket(socket.AF_INET, kind) as first:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-        other = socket.SOCK_STREAM if kind == socket.SOCK_DGRAM else socket.SOCK_DGRAM
-        with socket.socket(socket.AF_INET, other) as second:
-            try:
-                second.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return port
-
-
-def free_port_range(size: int = 10) -> tuple[int, int]:
-    """Return an even-aligned UDP port range that is free now."""
-    for _ in range(200):
-        start = free_port() & ~1
-        ports = range(start, start + size)
-        sockets = []
-        try:
-            for port in ports:
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-        return start, start + size - 1
-    raise RuntimeError("no free port range")
+from tests.support.ports import free_port, free_port_range
 
 
 def write_wav(path: Path, pcm: np.ndarray) -> Path:

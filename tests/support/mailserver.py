@@ -22,7 +22,7 @@ from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 CARELINE = [sys.executable, "-m", "careline"]
 

@@ -52,7 +52,8 @@ from tests.integration.telephony.phones import (
     frames_with,
     phone,
 )
-from tests.support.baresip import Baresip, free_port_range, tone
+from tests.support.baresip import Baresip, tone
+from tests.support.ports import free_port_range
 
 pytestmark = pytest.mark.sip
 HOSPITAL_NUMBER = "02150000000"

@@ -38,7 +38,8 @@ from careline.telephony.calls import Call
 from careline.telephony.registrar import InMemoryExtensionDirectory
 from careline.telephony.server import VoiceServer
 from tests.integration.telephony.phones import caller_account, extension_account, frames_with, phone
-from tests.support.baresip import free_port_range, level_of, tone
+from tests.support.baresip import level_of, tone
+from tests.support.ports import free_port_range
 
 pytestmark = pytest.mark.sip
 CALLER_HZ = 600.0

@@ -31,7 +31,7 @@ from careline.kit.clock import Clock
 from tests.integration.campaigns.helpers import add_patients, patient
 from tests.integration.telephony.phones import CODECS, phone
 from tests.integration.telephony.sipclient import Dialogue, RawSip, sdp
-from tests.support.baresip import free_port_range
+from tests.support.ports import free_port_range
 
 pytestmark = pytest.mark.sip
 HOSPITAL = "02150000000"

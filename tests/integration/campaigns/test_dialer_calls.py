@@ -33,7 +33,8 @@ from careline.telephony.server import VoiceServer
 from careline.telephony.trunk import TrunkSettings
 from tests.integration.campaigns.helpers import add_patients, patient, survey_campaign
 from tests.integration.telephony.phones import CODECS, phone
-from tests.support.baresip import Baresip, free_port_range, tone
+from tests.support.baresip import Baresip, tone
+from tests.support.ports import free_port_range
 
 pytestmark = pytest.mark.sip
 HOSPITAL = "02150000000"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 
 @dataclass(frozen=True)

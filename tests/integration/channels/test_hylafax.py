@@ -13,7 +13,7 @@ from careline.channels.model import Channel, MessageState
 from careline.db.uow import UnitOfWorkFactory
 from careline.kit.clock import FakeClock
 from tests.integration.channels.hylafax_server import HylafaxServer, hylafax_server
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.asyncio
 

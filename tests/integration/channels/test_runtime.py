@@ -15,7 +15,7 @@ from careline.config import Settings
 from careline.db.uow import UnitOfWork
 from careline.kit.clock import Clock
 from tests.support.mailserver import SinkSmtpServer
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 
 async def _eventually(check, seconds: float = 10.0) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.integrations.hl7world import adt, send
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 from tests.support.server import careline_server
 
 

@@ -13,7 +13,7 @@ from careline.ivr.runtime import phone_ivr
 from careline.ivr.service import get_call_record
 from careline.kit.clock import FakeClock
 from careline.telephony.runtime import start_phone_line
-from tests.support.baresip import free_port_range
+from tests.support.ports import free_port_range
 from tests.unit.ivr.fakes import FakeCall
 
 

@@ -17,7 +17,7 @@ from careline.config import Settings
 from careline.db.uow import UnitOfWork
 from careline.kit.clock import Clock
 from tests.support.mailserver import SinkSmtpServer
-from tests.support.postgres import free_port
+from tests.support.ports import free_port
 
 BOOKING = "booking@hospital.test"
 

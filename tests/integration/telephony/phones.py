@@ -14,7 +14,8 @@ from careline.telephony.registrar import InMemoryExtensionDirectory
 from careline.telephony.server import VoiceServer
 from careline.telephony.sip.ratelimit import RateLimiter
 from careline.telephony.trunk import TrunkSettings
-from tests.support.baresip import Baresip, free_port_range, level_of, write_wav
+from tests.support.baresip import Baresip, level_of, write_wav
+from tests.support.ports import free_port_range
 
 CODECS = "audio_codecs=PCMA/8000/1,PCMU/8000/1"
 FRAME = 160

@@ -12,7 +12,8 @@ from careline.telephony.callcli import CallReport, call_and_listen, digit_plan, 
 from careline.telephony.calls import Call
 from careline.telephony.outbound import DialStatus
 from tests.integration.telephony.phones import frames_with, prompt, voice_server
-from tests.support.baresip import free_port_range, read_wav, tone
+from tests.support.baresip import read_wav, tone
+from tests.support.ports import free_port_range
 
 pytestmark = pytest.mark.sip
 

@@ -16,7 +16,8 @@ from careline.telephony.outbound import DialStatus
 from careline.telephony.server import VoiceServer
 from careline.telephony.trunk import TrunkSettings
 from tests.integration.telephony.phones import CODECS, frames_with, phone
-from tests.support.baresip import free_port_range, tone
+from tests.support.baresip import tone
+from tests.support.ports import free_port_range
 
 pytestmark = pytest.mark.sip
 PATIENT = "13900000001"

@@ -23,7 +23,8 @@ from careline.telephony.server import VoiceServer
 from careline.telephony.sip.message import SipRequest, SipResponse, parse_message
 from tests.integration.telephony.phones import caller_account, frames_with, phone, prompt
 from tests.integration.telephony.phones import voice_server as running_voice_server
-from tests.support.baresip import free_port, tone
+from tests.support.baresip import tone
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.sip
 GREETING_HZ = 440.0
