@@ -459,6 +459,7 @@ async def load_menu(args: argparse.Namespace) -> None:
         rtp_timeout=30.0,
         log_level=args.log_level,
         unlimited_sources=frozenset({"127.0.0.1"}),
+        realtime_priority=args.realtime,
     )
     await pool.start()
     if args.nice:
