@@ -26,6 +26,10 @@ from careline.telephony.media.reports import Addr, RtcpSession
 from careline.telephony.media.rtp import HEADER, MalformedPacket, RtpPacket
 
 _TS_MASK = 0xFFFFFFFF
+# RFC 3550 §5.1/§8: random SSRC, first sequence number and timestamp, from the system's
+# source; one shared instance (a new ``random.Random()`` per call leg seeded a whole
+# Mersenne Twister from os.urandom each time).
+_RANDOM = random.SystemRandom()
 
 
 class StreamCore:
@@ -83,7 +87,7 @@ class StreamCore:
         rtcp_interval: float = 5.0,
         comfort_noise_on: bool = True,
     ) -> None:
-        rng = random.Random()
+        rng = _RANDOM
         self.ssrc = rng.getrandbits(32) if ssrc is None else ssrc
         self._seq = rng.getrandbits(16) if sequence is None else sequence
         self._ts = rng.getrandbits(32) if timestamp is None else timestamp
