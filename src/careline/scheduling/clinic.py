@@ -70,95 +70,39 @@ async def stop_session(
     return [await get_booking(uow, booking_id=b.id) for b in affected]
 
 
-async def set_period_capacity(
+# How a dated period's places change: ``rule(current places, places booked)`` -> new places.
+PlacesRule = Callable[[int, int], int]
+
+
+def places_set_to(capacity: int) -> PlacesRule:
+    """The period gets ``capacity`` places (never fewer than are booked: refused)."""
+    return lambda _current, _taken: capacity
+
+
+def close_period(_current: int, taken: int) -> int:
+    """The period closes to new bookings: its places become those already booked."""
+    return taken
+
+
+def reopen_period(current: int, _taken: int) -> int:
+    """A period without places gets one; a period with places keeps them."""
+    return max(current, 1)
+
+
+async def change_period_places(
     uow: UnitOfWork,
     *,
     doctor_id: int,
     day: date,
     period: SessionPeriod,
     period_index: int,
-    capacity: int,
+    rule: PlacesRule,
     reason: str,
     clock: Clock,
     policy: BookingPolicy = DEFAULT_POLICY,
     staff_id: int | None = None,
 ) -> BookingSession:
-    """Set the places of one dated booking period, never below the places already booked."""
-    return await _change_places(
-        uow,
-        (doctor_id, day, period, period_index),
-        lambda _current, _taken: capacity,
-        reason=reason,
-        clock=clock,
-        policy=policy,
-        staff_id=staff_id,
-    )
-
-
-async def close_period(
-    uow: UnitOfWork,
-    *,
-    doctor_id: int,
-    day: date,
-    period: SessionPeriod,
-    period_index: int,
-    reason: str,
-    clock: Clock,
-    policy: BookingPolicy = DEFAULT_POLICY,
-    staff_id: int | None = None,
-) -> BookingSession:
-    """Close one dated period to new bookings: its places become those already booked."""
-    return await _change_places(
-        uow,
-        (doctor_id, day, period, period_index),
-        lambda _current, taken: taken,
-        reason=reason,
-        clock=clock,
-        policy=policy,
-        staff_id=staff_id,
-    )
-
-
-async def reopen_period(
-    uow: UnitOfWork,
-    *,
-    doctor_id: int,
-    day: date,
-    period: SessionPeriod,
-    period_index: int,
-    reason: str,
-    clock: Clock,
-    policy: BookingPolicy = DEFAULT_POLICY,
-    staff_id: int | None = None,
-) -> BookingSession:
-    """Give a dated period without places one place; a period with places stays as it is."""
-    return await _change_places(
-        uow,
-        (doctor_id, day, period, period_index),
-        lambda current, _taken: max(current, 1),
-        reason=reason,
-        clock=clock,
-        policy=policy,
-        staff_id=staff_id,
-    )
-
-
-# (doctor, day, session period, period index)
-_Where = tuple[int, date, SessionPeriod, int]
-
-
-async def _change_places(
-    uow: UnitOfWork,
-    where: _Where,
-    decide: Callable[[int, int], int],
-    *,
-    reason: str,
-    clock: Clock,
-    policy: BookingPolicy,
-    staff_id: int | None,
-) -> BookingSession:
-    """Lock the session and set the period's places to ``decide(current, taken)``."""
-    doctor_id, day, period, index = where
+    """Set one dated period's places by ``rule``, under the lock a booking takes."""
     repo = SchedulingRepository(uow.connection)
     stored = await ensure_session(uow, doctor_id=doctor_id, day=day, period=period, clock=clock)
     async with writer_gate(uow.connection):
@@ -166,9 +110,10 @@ async def _change_places(
         if session.stopped:
             raise SessionCancelled("This clinic session has been cancelled by the hospital.")
         periods = session.periods(policy)
+        index = period_index
         taken = sum((await repo.taken([session.id])).get((session.id, index), {}).values())
         current = periods[index].capacity if 0 <= index < len(periods) else 0
-        places = new_period_capacities(periods, index, decide(current, taken), taken)
+        places = new_period_capacities(periods, index, rule(current, taken), taken)
         if places != tuple(p.capacity for p in periods):
             await repo.set_period_capacities(session.id, places)
             # Who changed the places and why (the reason may be any text: kept, not logged).

@@ -170,13 +170,13 @@ async def put_period_capacity(
         doctor = await directory.get_doctor(uow, doctor_id=body.doctor_id, include_inactive=True)
         if doctor.department_id != staff.department_id:
             raise PermissionDenied("Only the clinics of your own department can be changed.")
-    session = await clinic.set_period_capacity(
+    session = await clinic.change_period_places(
         uow,
         doctor_id=body.doctor_id,
         day=body.day,
         period=body.period,
         period_index=body.period_index,
-        capacity=body.capacity,
+        rule=clinic.places_set_to(body.capacity),
         reason=body.reason,
         clock=clock,
         policy=policy,

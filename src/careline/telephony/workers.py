@@ -162,7 +162,7 @@ def run_in_real_time(priority: int, what: str) -> None:
     policy = os.SCHED_RR | os.SCHED_RESET_ON_FORK
     try:
         os.sched_setscheduler(0, policy, os.sched_param(priority))
-    except (PermissionError, OSError) as exc:
+    except OSError as exc:  # PermissionError without the privilege
         log.warning("realtime_priority_refused", process=what, error=str(exc))
         return
     log.info("realtime_priority_set", process=what, priority=priority)

@@ -52,13 +52,13 @@ async def _set(
     engine: AsyncEngine, world: World, index: int, capacity: int, staff_id: int | None = None
 ) -> BookingSession:
     async with UnitOfWork(engine) as uow:
-        return await clinic.set_period_capacity(
+        return await clinic.change_period_places(
             uow,
             doctor_id=world.doctor_id,
             day=DAY,
             period=SessionPeriod.MORNING,
             period_index=index,
-            capacity=capacity,
+            rule=clinic.places_set_to(capacity),
             reason="Extra nurse on duty",
             clock=make_clock(),
             policy=POLICY,
@@ -114,8 +114,9 @@ async def test_closing_keeps_the_bookings_and_refuses_new_ones(any_engine: Async
     world = await build_world(any_engine, patients=3)
     kept = await _book(any_engine, world, world.cards[0], 2)
     async with UnitOfWork(any_engine) as uow:
-        closed = await clinic.close_period(
+        closed = await clinic.change_period_places(
             uow,
+            rule=clinic.close_period,
             doctor_id=world.doctor_id,
             day=DAY,
             period=SessionPeriod.MORNING,
@@ -139,8 +140,9 @@ async def test_a_closed_period_reopens_with_one_place(engine: AsyncEngine) -> No
     with pytest.raises(SessionFull):
         await _book(engine, world, world.cards[0], 0)
     async with UnitOfWork(engine) as uow:
-        reopened = await clinic.reopen_period(
+        reopened = await clinic.change_period_places(
             uow,
+            rule=clinic.reopen_period,
             doctor_id=world.doctor_id,
             day=DAY,
             period=SessionPeriod.MORNING,
@@ -150,8 +152,9 @@ async def test_a_closed_period_reopens_with_one_place(engine: AsyncEngine) -> No
             policy=POLICY,
         )
         # A period that has places keeps them.
-        same = await clinic.reopen_period(
+        same = await clinic.change_period_places(
             uow,
+            rule=clinic.reopen_period,
             doctor_id=world.doctor_id,
             day=DAY,
             period=SessionPeriod.MORNING,

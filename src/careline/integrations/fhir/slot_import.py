@@ -19,7 +19,7 @@ booked) is logged ``error`` with the reason and changes nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -44,7 +44,7 @@ from careline.kit.clock import Clock
 from careline.kit.errors import CarelineError
 from careline.scheduling import clinic as places
 from careline.scheduling import service as scheduling
-from careline.scheduling.model import BookingSession, SessionCancelled
+from careline.scheduling.model import SessionCancelled
 
 log = structlog.get_logger(__name__)
 
@@ -130,32 +130,22 @@ async def _apply(
 ) -> SlotMatch:
     """Change the period's places as the Slot's status says; return the period after."""
     clinic, before = await clinic_period_at(uow, doctor_id=doctor_id, start=slot.start, rules=rules)
-
-    async def change(use_case: Callable[..., Awaitable[BookingSession]], **extra: int) -> int:
-        session = await use_case(
+    if slot.status in UNCHANGING:
+        await _check_open(uow, doctor_id, clinic.day, clinic.period, cancelled=clinic.cancelled)
+        capacity = before.capacity
+    else:
+        session = await places.change_period_places(
             uow,
             doctor_id=doctor_id,
             day=clinic.day,
             period=clinic.period,
             period_index=before.index,
+            rule=_rule(slot),
             reason=f"HIS Slot {slot_id}",
             clock=rules.clock,
             policy=rules.policy,
-            **extra,
         )
-        return session.periods(rules.policy)[before.index].capacity
-
-    if slot.status == "free" and slot.capacity is not None:
-        capacity = await change(places.set_period_capacity, capacity=slot.capacity)
-    elif slot.status == "free":
-        capacity = await change(places.reopen_period)
-    elif slot.status == "busy-unavailable":
-        capacity = await change(places.close_period)
-    elif slot.status in UNCHANGING:
-        await _check_open(uow, doctor_id, clinic.day, clinic.period, cancelled=clinic.cancelled)
-        capacity = before.capacity
-    else:
-        raise InvalidResource(f"A Slot's status cannot be {slot.status[:40]!r}.")
+        capacity = session.periods(rules.policy)[before.index].capacity
     note = UNCHANGING.get(slot.status) or (ALREADY_SO if capacity == before.capacity else "")
     return SlotMatch(
         his_status=slot.status,
@@ -169,6 +159,17 @@ async def _apply(
         changed=capacity != before.capacity,
         note=note,
     )
+
+
+def _rule(slot: SlotFields) -> places.PlacesRule:
+    """How the Slot's status changes its period's places."""
+    if slot.status == "free":
+        return (
+            places.reopen_period if slot.capacity is None else places.places_set_to(slot.capacity)
+        )
+    if slot.status == "busy-unavailable":
+        return places.close_period
+    raise InvalidResource(f"A Slot's status cannot be {slot.status[:40]!r}.")
 
 
 async def _check_open(
