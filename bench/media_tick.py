@@ -18,23 +18,21 @@ import time
 import numpy as np
 import uvloop
 
-from careline.telephony.media import Codec, MediaEngine, Prompt
+from careline.telephony.media import Codec, MediaEngine, MediaStream, Prompt
 from careline.telephony.media.core import StreamCore
 
 
-class StampingTransport:
-    """Forward sendto and note when each packet left (for a sample of streams)."""
+class StampingSender:
+    """Stand in for a stream's ``send_rtp`` and note when each packet left (a sample)."""
 
-    def __init__(self, inner: asyncio.DatagramTransport) -> None:
-        self.inner = inner
+    def __init__(self, stream: MediaStream) -> None:
+        self.inner = stream.send_rtp
         self.stamps: list[float] = []
+        stream.send_rtp = self  # type: ignore[method-assign]
 
-    def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
+    def __call__(self, data: bytes) -> None:
         self.stamps.append(time.monotonic())
-        self.inner.sendto(data, addr)
-
-    def close(self) -> None:
-        self.inner.close()
+        self.inner(data)
 
 
 def send_jitter(stamps: list[float]) -> list[float]:
@@ -111,10 +109,7 @@ async def run(streams: int, seconds: float, port_base: int) -> None:
     sampled = opened[:: max(len(opened) // 40, 1)]
     stampers = []
     for stream in sampled:
-        assert stream.rtp_transport is not None
-        stamper = StampingTransport(stream.rtp_transport)
-        stream.rtp_transport = stamper  # type: ignore[assignment]
-        stampers.append(stamper)
+        stampers.append(StampingSender(stream))
     await asyncio.sleep(1.0)  # settle
     engine.lateness.clear()
     engine.durations.clear()

@@ -2,9 +2,11 @@
 
 The media tick sends one 172-byte packet per stream from that stream's own socket. This
 measures, per packet, over N sockets sending to one loopback sink: the uvloop transport
-(what the engine does now), ``socket.sendto`` on the same sockets, ``sendto`` called through
-ctypes, and ``sendmmsg`` of N packets in one call on one socket (the batching that a single
-RTP socket per worker would allow). CPU time (``process_time``), so other work on the
+(what the engine did before its sockets followed the latched remote), ``socket.sendto`` on
+the same sockets, ``sendto`` called through ctypes, ``send`` on sockets connected to the sink
+(what the engine does once symmetric RTP has latched, ``media/udp.py``), and ``sendmmsg`` of
+N packets in one call on one socket (the batching that a single RTP socket per worker would
+allow). CPU time (``process_time``), so other work on the
 machine counts less than it would in wall time.
 
     .venv/bin/python bench/rtp_send_cost.py --sockets 1000 --rounds 20
@@ -112,7 +114,11 @@ async def measure(sockets: int, rounds: int) -> dict[str, float]:
     if ways["sendmmsg_one_socket"]() != sockets:
         raise OSError(ctypes.get_errno(), "sendmmsg did not send every packet")
     try:
-        return {name: round(_per_packet(way, sockets, rounds), 2) for name, way in ways.items()}
+        costs = {name: round(_per_packet(way, sockets, rounds), 2) for name, way in ways.items()}
+        for sock in socks:
+            sock.connect((host, port))
+        connected = _per_packet(lambda: [s.send(PACKET) for s in socks], sockets, rounds)
+        return {**costs, "connected_socket_send": round(connected, 2)}
     finally:
         for transport in transports:
             transport.close()

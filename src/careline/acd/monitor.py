@@ -93,14 +93,14 @@ class SilentMonitor:
                 self._send(frame)
 
     def _send(self, frame: Frame) -> None:
-        core, transport = self._out.core, self._out.rtp_transport
-        if core.codec is None or core.remote is None or transport is None:
+        core = self._out.core
+        if core.codec is None or core.remote is None:
             return
         payload = encode(core.codec, frame)
         packet = core.relay_in(core.codec, False, 0, self._ts, MONITOR_SSRC, payload)
         self._ts = (self._ts + len(frame)) & _TS_MASK
         if packet is not None:
-            transport.sendto(packet, core.remote)
+            self._out.send_rtp(packet)
 
     def stop(self) -> None:
         """Stop tapping the call; the listener's stream goes back to its own audio."""

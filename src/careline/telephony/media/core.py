@@ -142,6 +142,11 @@ class StreamCore:
         self._rx = True  # the RTP timeout counts from now
         self._playout.set_codec(codec)
 
+    @property
+    def latched(self) -> bool:
+        """Return True once the remote's media source is known (symmetric RTP)."""
+        return self._latched
+
     def set_relay(self, peer: StreamCore | None) -> None:
         """Relay what this leg hears to ``peer`` (bridged) or stop relaying (None)."""
         if self.relay is not None and peer is None:

@@ -145,6 +145,7 @@ class MediaEngine:
             self._in_use.discard(port)
             raise
         stream.rtp_transport, stream.rtcp_transport = rtp, rtcp
+        stream.rtp_socket = rtp_sock
         self._streams[stream] = None
         return stream
 
@@ -204,8 +205,8 @@ class MediaEngine:
                 continue
             try:  # free in CPython 3.11+ unless something raises
                 packet = core.tick(now)
-                if packet is not None and stream.rtp_transport is not None:
-                    stream.rtp_transport.sendto(packet, core.remote)
+                if packet is not None:
+                    stream.send_rtp(packet)
                 if core.frame is not None and core.codec is not None:
                     listening[core.codec].append(stream)
                 if core.rtcp_outbox:

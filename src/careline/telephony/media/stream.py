@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import structlog
 
 from careline.telephony.media.core import StreamCore
 from careline.telephony.media.events import (
@@ -18,6 +21,9 @@ from careline.telephony.media.events import (
 from careline.telephony.media.g711 import Codec
 from careline.telephony.media.prompt import SAMPLE_RATE, Prompt, RecordingResult, write_wav
 from careline.telephony.media.reports import Addr
+from careline.telephony.media.udp import CAN_DISCONNECT, disconnect
+
+log = structlog.get_logger(__name__)
 
 if TYPE_CHECKING:
     from careline.telephony.media.engine import MediaEngine
@@ -66,8 +72,12 @@ class MediaStream:
         self.local_port = port
         self.core = core
         self._engine = engine
+        # The transport reads RTP; packets are sent on the socket itself (``send_rtp``).
         self.rtp_transport: asyncio.DatagramTransport | None = None
+        self.rtp_socket: socket.socket | None = None
         self.rtcp_transport: asyncio.DatagramTransport | None = None
+        self.send_failures = 0
+        self._connected: Addr | None = None  # where the RTP socket is connected, if anywhere
         self.peer: MediaStream | None = None
         self._digits: deque[str] = deque()
         self._digit_waiter: asyncio.Future[str | None] | None = None
@@ -95,6 +105,12 @@ class MediaStream:
             payload_type=payload_type,
             dtmf_payload_type=dtmf_payload_type,
         )
+        if self._connected is not None and not self.core.latched and self.rtp_socket is not None:
+            # The media moved: hear every source again until the new one has latched.
+            try:
+                self._follow_remote(self.rtp_socket, remote)
+            except OSError:
+                log.warning("rtp_disconnect_failed", port=self.local_port)
 
     def hold(self, on: bool) -> None:
         """Stop sending (and suspend the RTP timeout) or resume."""
@@ -195,11 +211,41 @@ class MediaStream:
             raise RuntimeError("configure the stream before playing audio")
         return self.core.codec
 
+    def send_rtp(self, packet: bytes) -> None:
+        """Send an RTP datagram to the remote; a datagram that cannot go now is dropped.
+
+        Once symmetric RTP has latched, the socket is connected to the remote (see ``udp``).
+        """
+        sock = self.rtp_socket
+        remote = self.core.remote
+        if sock is None or remote is None:
+            return
+        try:
+            if remote is not self._connected:
+                self._follow_remote(sock, remote)
+            if self._connected is None:
+                sock.sendto(packet, remote)
+            else:
+                sock.send(packet)
+        except OSError:
+            # A full send buffer (RTP is never resent), or on a connected socket the ICMP
+            # error an earlier datagram drew (port unreachable): count it and go on.
+            self.send_failures += 1
+
+    def _follow_remote(self, sock: socket.socket, remote: Addr) -> None:
+        if self.core.latched and CAN_DISCONNECT:
+            if remote != self._connected:
+                sock.connect(remote)
+            self._connected = remote
+        elif self._connected is not None:
+            self._connected = None
+            disconnect(sock)
+
     def relay_out(self, packet: bytes) -> None:
         """Send a packet rewritten for the bridged leg from that leg's socket."""
         peer = self.peer
-        if peer is not None and peer.rtp_transport is not None and peer.core.remote is not None:
-            peer.rtp_transport.sendto(packet, peer.core.remote)
+        if peer is not None:
+            peer.send_rtp(packet)
 
     def flush_rtcp(self) -> None:
         """Send the RTCP datagrams the core has queued."""
@@ -254,8 +300,8 @@ class MediaStream:
                 unbridge(self, self.peer)
             for transport in (self.rtp_transport, self.rtcp_transport):
                 if transport is not None:
-                    transport.close()
-            self.rtp_transport = self.rtcp_transport = None
+                    transport.close()  # closes the sockets too
+            self.rtp_transport = self.rtcp_transport = self.rtp_socket = None
             self._engine.forget(self)
 
 
