@@ -5,7 +5,10 @@ SIPp (Debian ``sip-tester``) carries the load and counts failed calls and retran
 the probe (``probe`` below, run in its own process) places a few calls beside it and
 measures what SIPp cannot: that the reply followed the digit (digit-to-reply latency,
 from the first RFC 4733 packet sent to the first packet of the reply prompt received) and
-the inter-arrival jitter of the server's RTP.
+the inter-arrival jitter of the server's RTP. Each SIPp caller talks from the ACK on: SIPp's
+RTP streamer sends the audio of ``g711a.pcap`` every 20 ms (``--caller-audio pcap`` replays
+the pcap itself instead, through SIPp's pcap player, whose raw socket per call taxes every
+UDP packet on the machine: see docs/telephony.md, "The load generator's own cost").
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/ivr_load.py --workers 2 --calls 400,800,1200
 
@@ -38,7 +41,14 @@ from careline.telephony.media import Prompt
 from careline.telephony.media.g711 import Codec
 
 HERE = Path(__file__).resolve().parent
-SCENARIO = HERE / "sipp" / "ivr_digit.xml"
+SCENARIOS = {
+    # SIPp's RTP streamer sends the caller's audio from ordinary UDP sockets (the default).
+    "stream": HERE / "sipp" / "ivr_digit.xml",
+    # SIPp's pcap player: one raw socket per playing call, a cost on every UDP packet of the
+    # machine that grows with the number of calls (docs/telephony.md, "The load generator").
+    "pcap": HERE / "sipp" / "ivr_digit_pcap.xml",
+}
+CALLER_PCAP = Path("/usr/share/sip-tester/g711a.pcap")
 CALL_SECONDS = 8.7  # ACK + 7.5 s to the digit + 1 s reply + BYE
 MENU_SCENARIO = HERE / "sipp" / "ivr_menu.xml"
 MENU_SECONDS = 11.5  # three keys 2.5 s apart, 4 s of the instructions, BYE
@@ -288,7 +298,31 @@ async def _waited(process: asyncio.subprocess.Process) -> float:
     return cpu
 
 
-async def run_step(server: tuple[str, int], calls: int, probes: int, work: Path) -> dict[str, Any]:
+def pcap_payloads(pcap: Path, payload_type: int = 8) -> bytes:
+    """Return the RTP payloads of one payload type in a pcap (Ethernet, IPv4, UDP), in order.
+
+    SIPp's RTP streamer plays a headerless file of G.711 octets; this is the caller audio of
+    ``g711a.pcap`` in that form.
+    """
+    data = pcap.read_bytes()
+    magic, link_type = struct.unpack_from("<I", data)[0], struct.unpack_from("<I", data, 20)[0]
+    if magic != 0xA1B2C3D4 or link_type != 1:
+        raise ValueError(f"{pcap}: not a little-endian Ethernet pcap")
+    offset, audio = 24, bytearray()
+    while offset + 16 <= len(data):
+        length = struct.unpack_from("<I", data, offset + 8)[0]
+        frame = data[offset + 16 : offset + 16 + length]
+        offset += 16 + length
+        ip = 14  # Ethernet header
+        rtp = ip + (frame[ip] & 0x0F) * 4 + 8  # IPv4 header, UDP header
+        if len(frame) > rtp + 12 and frame[rtp + 1] & 0x7F == payload_type:
+            audio += frame[rtp + 12 + 4 * (frame[rtp] & 0x0F) :]
+    return bytes(audio)
+
+
+async def run_step(
+    server: tuple[str, int], calls: int, probes: int, work: Path, caller_audio: str = "stream"
+) -> dict[str, Any]:
     """One load level: ``calls`` concurrent SIPp calls held for one call length, plus probes."""
     rate = calls / CALL_SECONDS
     total = calls * 2
@@ -297,7 +331,8 @@ async def run_step(server: tuple[str, int], calls: int, probes: int, work: Path)
     for old in work.glob("ivr_digit_*_screen.log"):
         old.unlink()
     options = (
-        f"-sf {SCENARIO} -i 127.0.0.1 -mi 127.0.0.1 -p 0 -mp 16000 -r {rate:.2f} -rp 1000 "
+        f"-sf {SCENARIOS[caller_audio]} -i 127.0.0.1 -mi 127.0.0.1 -p 0 -mp 16000 "
+        f"-r {rate:.2f} -rp 1000 "
         f"-l {calls} -m {total} -nostdin -trace_stat -stf {stat} -fd 1 -trace_screen "
         f"-max_socket 4096 -timeout {int(3 * CALL_SECONDS + 60)}"
     )
@@ -354,12 +389,14 @@ async def load(args: argparse.Namespace) -> None:
             os.setpriority(os.PRIO_PROCESS, pid, args.nice)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    (work / "g711a.alaw").write_bytes(pcap_payloads(CALLER_PCAP))
     try:
         for calls in (int(n) for n in args.calls.split(",")):
             pids = [p.pid for p in pool.processes if p.pid] + [os.getpid()]
             before = [_cpu_seconds(pid) for pid in pids]
             busy_before, total_before = _machine_busy()
-            result = await run_step(pool.address, calls, args.probes, work)
+            result = await run_step(pool.address, calls, args.probes, work, args.caller_audio)
+            result["caller_audio"] = args.caller_audio
             used = [_cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
             busy, total = _machine_busy()
             # Everything the machine did meanwhile, including other work on it (cores busy).
@@ -508,6 +545,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5060)
     parser.add_argument("--spacing", type=float, default=0.2)
     parser.add_argument("--work", default="/tmp/careline-ivr-load")
+    parser.add_argument(
+        "--caller-audio",
+        choices=sorted(SCENARIOS),
+        default="stream",
+        help="how SIPp sends the callers' audio: its RTP streamer, or its pcap player",
+    )
     parser.add_argument("--settle", type=float, default=20.0, help="menu: seconds before step 1")
     args = parser.parse_args()
     import uvloop
