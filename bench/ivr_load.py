@@ -320,8 +320,18 @@ def pcap_payloads(pcap: Path, payload_type: int = 8) -> bytes:
     return bytes(audio)
 
 
+def _realtime_prefix(priority: int) -> list[str]:
+    """Return the command prefix that starts SIPp (and all its threads) in ``SCHED_RR``."""
+    return ["chrt", "--rr", str(priority)] if priority else []
+
+
 async def run_step(
-    server: tuple[str, int], calls: int, probes: int, work: Path, caller_audio: str = "stream"
+    server: tuple[str, int],
+    calls: int,
+    probes: int,
+    work: Path,
+    caller_audio: str = "stream",
+    sipp_realtime: int = 0,
 ) -> dict[str, Any]:
     """One load level: ``calls`` concurrent SIPp calls held for one call length, plus probes."""
     rate = calls / CALL_SECONDS
@@ -337,6 +347,7 @@ async def run_step(
         f"-max_socket 4096 -timeout {int(3 * CALL_SECONDS + 60)}"
     )
     sipp = await asyncio.create_subprocess_exec(
+        *_realtime_prefix(sipp_realtime),
         "sipp",
         f"{server[0]}:{server[1]}",
         *options.split(),
@@ -395,7 +406,9 @@ async def load(args: argparse.Namespace) -> None:
             pids = [p.pid for p in pool.processes if p.pid] + [os.getpid()]
             before = [_cpu_seconds(pid) for pid in pids]
             busy_before, total_before = _machine_busy()
-            result = await run_step(pool.address, calls, args.probes, work, args.caller_audio)
+            result = await run_step(
+                pool.address, calls, args.probes, work, args.caller_audio, args.sipp_realtime
+            )
             result["caller_audio"] = args.caller_audio
             used = [_cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
             busy, total = _machine_busy()
@@ -545,6 +558,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5060)
     parser.add_argument("--spacing", type=float, default=0.2)
     parser.add_argument("--work", default="/tmp/careline-ivr-load")
+    parser.add_argument(
+        "--sipp-realtime",
+        type=int,
+        default=0,
+        help="SIPp's SCHED_RR priority (chrt), so real-time workers do not starve it",
+    )
     parser.add_argument(
         "--caller-audio",
         choices=sorted(SCENARIOS),
