@@ -4,6 +4,8 @@ Two UDP sockets: the public SIP port, and a loopback relay socket the workers ta
 A phone's datagram is wrapped with the phone's address and sent to its worker; a
 worker's wrapped datagram is unwrapped and sent from the SIP port, so answers come from
 the address the phone sent to. RTP does not pass here: each worker owns its RTP ports.
+A registration a worker accepted is passed to every other worker, and kept here for a
+worker that announces itself later, so any worker can ring any registered extension.
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ from typing import Any
 
 import structlog
 
-from careline.telephony.sip.dispatch import Address, Dispatcher, hello_index, unwrap, wrap
+from careline.telephony.registrar import BindingChange, SharedBindings
+from careline.telephony.sip.dispatch import (
+    Address,
+    Dispatcher,
+    binding_message,
+    binding_of,
+    hello_index,
+    unwrap,
+    wrap,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +60,7 @@ class SipFront:
         self._relay: Any = None
         self._ready = asyncio.Event()
         self._pruner: asyncio.Task[None] | None = None
+        self.bindings = SharedBindings()
         self.dropped = 0
 
     async def start(self, host: str, port: int) -> tuple[Address, Address]:
@@ -95,6 +107,10 @@ class SipFront:
         if worker is None:
             self._announce(data, source)
             return
+        encoded = binding_of(data)
+        if encoded is not None:
+            self._share(worker, encoded)
+            return
         envelope = unwrap(data)
         if envelope is None:
             return
@@ -102,12 +118,25 @@ class SipFront:
         self.dispatcher.outbound(worker, payload, asyncio.get_running_loop().time())
         self._public.sendto(payload, peer)
 
+    def _share(self, worker: int, encoded: bytes) -> None:
+        """Keep a worker's registrar change and pass it to every other worker."""
+        change = BindingChange.decode(encoded)
+        if change is None:
+            return
+        self.bindings.record(change, asyncio.get_running_loop().time())
+        message = binding_message(encoded)
+        for index, address in enumerate(self._workers):
+            if index != worker and address is not None:
+                self._relay.sendto(message, address)
+
     def _announce(self, data: bytes, source: Address) -> None:
         index = hello_index(data)
         if index is None or not 0 <= index < len(self._workers) or self._workers[index]:
             return
         self._workers[index] = source
         self._by_address[source] = index
+        for change in self.bindings.current(asyncio.get_running_loop().time()):
+            self._relay.sendto(binding_message(change.encode()), source)
         log.info("voice_worker_ready", worker=index)
         if all(address is not None for address in self._workers):
             self._ready.set()

@@ -6,11 +6,19 @@ and demos, and the staff context's database-backed one for ``careline serve``. T
 registrar keeps one binding per extension and contact; a binding lapses at its expiry time
 (the caller passes ``now``), so a phone that vanishes stops receiving calls without anyone
 telling us.
+
+With several voice workers a REGISTER reaches only the worker its Call-ID hashes to, so
+each registrar reports its changes (``on_change``, a ``BindingChange``) and applies the
+others' (``apply``); the SIP front passes them between workers and keeps the current ones
+(``SharedBindings``) for a worker that starts later. A change carries the seconds left,
+not a time, so no clock is shared.
 """
 
 from __future__ import annotations
 
 import abc
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from careline.telephony.sip.digest import digest_ha1
@@ -55,6 +63,48 @@ class Binding:
         return max(0, round(self.expires_at - now))
 
 
+@dataclass(frozen=True)
+class BindingChange:
+    """One change to the bindings: set (``remaining`` > 0) or remove a contact, or clear all.
+
+    ``contact`` None means every contact of the extension (Contact: *).
+    """
+
+    extension: str
+    contact: str | None
+    source: Address | None = None
+    remaining: float = 0.0
+
+    def encode(self) -> bytes:
+        """Return the change as JSON bytes."""
+        source = list(self.source) if self.source is not None else None
+        fields = [self.extension, self.contact, source, round(self.remaining, 3)]
+        return json.dumps(fields, separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> BindingChange | None:
+        """Return the change encoded in ``data``, or None when it is not one."""
+        try:
+            extension, contact, source, remaining = json.loads(data)
+        except (ValueError, TypeError):
+            return None
+        if not isinstance(extension, str) or not isinstance(remaining, int | float):
+            return None
+        if contact is not None and not isinstance(contact, str):
+            return None
+        address: Address | None = None
+        if source is not None:
+            if not (isinstance(source, list) and len(source) == 2):
+                return None
+            host, port = source
+            if not isinstance(host, str) or not isinstance(port, int):
+                return None
+            address = (host, port)
+        if contact is not None and remaining > 0 and address is None:
+            return None
+        return cls(extension, contact, address, float(remaining))
+
+
 class IntervalTooBrief(ValueError):
     """The phone asked for a shorter registration than we accept (answer 423)."""
 
@@ -69,25 +119,46 @@ class Registrar:
         self.max_expires = max_expires
         self.default_expires = default_expires
         self._bindings: dict[str, dict[str, Binding]] = {}
+        # Told of every change made here (a REGISTER), not of those applied from elsewhere.
+        self.on_change: Callable[[BindingChange], None] | None = None
 
     def register(
         self, extension: str, contact: str, source: Address, expires: int | None, now: float
     ) -> Binding | None:
         """Add, refresh or (expires=0) remove a binding; raise IntervalTooBrief."""
         wanted = self.default_expires if expires is None else expires
-        contacts = self._bindings.setdefault(extension, {})
         if wanted == 0:
-            contacts.pop(contact, None)
+            self._bindings.get(extension, {}).pop(contact, None)
+            self._tell(BindingChange(extension, contact))
             return None
         if wanted < self.min_expires:
             raise IntervalTooBrief(str(self.min_expires))
-        binding = Binding(extension, contact, source, now + min(wanted, self.max_expires))
-        contacts[contact] = binding
+        seconds = min(wanted, self.max_expires)
+        binding = Binding(extension, contact, source, now + seconds)
+        self._bindings.setdefault(extension, {})[contact] = binding
+        self._tell(BindingChange(extension, contact, source, seconds))
         return binding
 
     def remove_all(self, extension: str) -> None:
         """Drop every binding of an extension (Contact: *)."""
         self._bindings.pop(extension, None)
+        self._tell(BindingChange(extension, None))
+
+    def apply(self, change: BindingChange, now: float) -> None:
+        """Apply a change made by another worker's registrar (not reported again)."""
+        if change.contact is None:
+            self._bindings.pop(change.extension, None)
+        elif change.remaining <= 0 or change.source is None:
+            self._bindings.get(change.extension, {}).pop(change.contact, None)
+        else:
+            binding = Binding(
+                change.extension, change.contact, change.source, now + change.remaining
+            )
+            self._bindings.setdefault(change.extension, {})[change.contact] = binding
+
+    def _tell(self, change: BindingChange) -> None:
+        if self.on_change is not None:
+            self.on_change(change)
 
     def bindings(self, extension: str, now: float) -> list[Binding]:
         """Return the live bindings of an extension, newest expiry first."""
@@ -112,10 +183,43 @@ class Registrar:
         return gone
 
 
+class SharedBindings:
+    """The front's copy of every worker's live bindings, for a worker that starts later."""
+
+    def __init__(self) -> None:
+        self._live: dict[tuple[str, str], tuple[BindingChange, float]] = {}
+
+    def record(self, change: BindingChange, now: float) -> None:
+        """Keep a set change; forget what a removal or clear removes."""
+        if change.contact is None:
+            for key in [key for key in self._live if key[0] == change.extension]:
+                del self._live[key]
+        elif change.remaining <= 0:
+            self._live.pop((change.extension, change.contact), None)
+        else:
+            self._live[(change.extension, change.contact)] = (change, now)
+
+    def current(self, now: float) -> list[BindingChange]:
+        """Return the bindings still live, with the seconds each has left; drop lapsed ones."""
+        changes = []
+        for key, (change, at) in list(self._live.items()):
+            left = change.remaining - (now - at)
+            if left <= 0:
+                del self._live[key]
+                continue
+            changes.append(BindingChange(change.extension, change.contact, change.source, left))
+        return changes
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+
 __all__ = [
     "Binding",
+    "BindingChange",
     "ExtensionDirectory",
     "InMemoryExtensionDirectory",
     "IntervalTooBrief",
     "Registrar",
+    "SharedBindings",
 ]

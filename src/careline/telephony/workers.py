@@ -24,8 +24,16 @@ import structlog
 
 from careline.telephony.collector import TickCollector
 from careline.telephony.front import SipFront
+from careline.telephony.registrar import BindingChange, InMemoryExtensionDirectory
 from careline.telephony.server import VoiceServer
-from careline.telephony.sip.dispatch import Address, hello, unwrap, wrap
+from careline.telephony.sip.dispatch import (
+    Address,
+    binding_message,
+    binding_of,
+    hello,
+    unwrap,
+    wrap,
+)
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -71,6 +79,9 @@ class WorkerSpec:
     log_level: str | None = None
     unlimited_sources: frozenset[str] = frozenset()
     realtime_priority: int = 0
+    # Without settings (benches, tests): extension -> password; with settings the
+    # extensions come from the database.
+    extensions: dict[str, str] | None = None
 
 
 class _WorkerRelay(asyncio.DatagramProtocol):
@@ -88,9 +99,20 @@ class _WorkerRelay(asyncio.DatagramProtocol):
         self._transport.sendto(wrap(peer, payload))
 
     def datagram_received(self, data: bytes, addr: Any) -> None:  # noqa: ARG002 - connected
+        encoded = binding_of(data)
+        if encoded is not None:
+            # Another worker accepted a REGISTER: this worker can ring that extension too.
+            change = BindingChange.decode(encoded)
+            if change is not None:
+                self._server.registrar.apply(change, self._server.stack.now)
+            return
         envelope = unwrap(data)
         if envelope is not None:
             self._server.stack.datagram_received(envelope[1], envelope[0])
+
+    def share_binding(self, change: BindingChange) -> None:
+        """Pass a registration this worker accepted to the others, through the front."""
+        self._transport.sendto(binding_message(change.encode()))
 
     def announce(self, index: int) -> None:
         """Tell the front which worker this socket belongs to."""
@@ -109,6 +131,7 @@ async def _relay_to_front(server: VoiceServer, spec: WorkerSpec) -> None:
     )
     server.stack.adopt(relay, spec.public)
     server.host, server.port = spec.public  # Contact and Via name the front's SIP port
+    server.registrar.on_change = relay.share_binding
     relay.announce(spec.index)
     log.info("voice_worker_started", worker=spec.index)
 
@@ -140,6 +163,7 @@ async def _start_server(spec: WorkerSpec, careline: Careline | None) -> VoiceSer
             max_call_seconds=spec.max_call_seconds,
             rtp_timeout=spec.rtp_timeout,
             entry_flow=flow,
+            extensions=InMemoryExtensionDirectory(spec.extensions),
         )
         await server.start()
     exempt_sources(server, spec.unlimited_sources)
@@ -246,8 +270,10 @@ class VoicePool:
         log_level: str | None = None,
         unlimited_sources: frozenset[str] = frozenset(),
         realtime_priority: int = 0,
+        extensions: dict[str, str] | None = None,
     ) -> None:
         self.front = SipFront(workers, pin_idle_seconds=max_call_seconds + 100.0)
+        self._extensions = extensions
         self._realtime = realtime_priority
         self.workers = workers
         self._host, self._port = host, port
@@ -283,6 +309,7 @@ class VoicePool:
                 log_level=self._log_level,
                 unlimited_sources=self._unlimited,
                 realtime_priority=self._realtime,
+                extensions=self._extensions,
             )
             process = context.Process(
                 target=worker_main, args=(spec,), name=f"careline-voice-{index}", daemon=True

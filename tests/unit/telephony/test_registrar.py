@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from careline.telephony.registrar import IntervalTooBrief, Registrar
+from careline.telephony.registrar import (
+    BindingChange,
+    IntervalTooBrief,
+    Registrar,
+    SharedBindings,
+)
 
 SOURCE = ("127.0.0.1", 5080)
 
@@ -47,3 +52,59 @@ def test_expire_forgets_lapsed_bindings_only() -> None:
     registrar.register("2002", "sip:b@h", SOURCE, 120, now=0.0)
     assert registrar.expire(90.0) == 1
     assert registrar.lookup("2002", 90.0) is not None
+
+
+def test_changes_made_here_are_reported_and_applied_elsewhere() -> None:
+    here, there = Registrar(), Registrar()
+    changes: list[BindingChange] = []
+    here.on_change = changes.append
+    there.on_change = changes.append  # must stay silent: it only applies
+    here.register("2001", "sip:2001@h", SOURCE, 600, now=0.0)
+    here.register("2001", "sip:2001@h", SOURCE, 9000, now=0.0)  # capped at max_expires
+    for change in list(changes):
+        there.apply(BindingChange.decode(change.encode()) or change, now=100.0)
+    binding = there.lookup("2001", 100.0)
+    assert binding is not None
+    assert (binding.contact, binding.source, binding.remaining(100.0)) == (
+        "sip:2001@h",
+        SOURCE,
+        3600,
+    )
+    here.register("2001", "sip:2001@h", SOURCE, 0, now=5.0)
+    there.apply(changes[-1], now=101.0)
+    assert there.lookup("2001", 101.0) is None
+    here.register("2002", "sip:a@h", SOURCE, 60, now=0.0)
+    here.remove_all("2002")
+    assert changes[-1] == BindingChange("2002", None)
+    assert len(changes) == 5  # nothing from ``there``
+
+
+def test_a_change_survives_its_wire_form_and_garbage_is_refused() -> None:
+    change = BindingChange("2001", "sip:2001@h:5080", ("::1", 5080), 42.5)
+    assert BindingChange.decode(change.encode()) == change
+    assert BindingChange.decode(BindingChange("2001", None).encode()) == BindingChange("2001", None)
+    for junk in (
+        b"",
+        b"{",
+        b"[1,2,3,4]",
+        b'["2001","sip:x",null,60]',  # a live binding needs an address
+        b'["2001","sip:x",["h"],60]',
+        b'["2001","sip:x",["h","5060"],60]',
+        b'["2001",7,["h",5060],60]',
+        b'["2001","sip:x",["h",5060],"60"]',
+        b'["2001","sip:x",["h",5060]]',
+    ):
+        assert BindingChange.decode(junk) is None, junk
+
+
+def test_shared_bindings_keep_what_is_live_with_its_time_left() -> None:
+    shared = SharedBindings()
+    shared.record(BindingChange("2001", "sip:a@h", SOURCE, 60), now=0.0)
+    shared.record(BindingChange("2001", "sip:b@h", SOURCE, 10), now=0.0)
+    shared.record(BindingChange("2002", "sip:c@h", SOURCE, 60), now=0.0)
+    shared.record(BindingChange("2002", None), now=1.0)  # Contact: *
+    current = shared.current(now=20.0)
+    assert current == [BindingChange("2001", "sip:a@h", SOURCE, 40.0)]
+    assert len(shared) == 1  # the lapsed binding is gone
+    shared.record(BindingChange("2001", "sip:a@h"), now=21.0)
+    assert shared.current(now=21.0) == []

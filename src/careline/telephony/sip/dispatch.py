@@ -8,7 +8,9 @@ itself (outbound calls, which pick their own Call-ID) are pinned to that worker 
 their hash points elsewhere, so the answers find their way back.
 
 Between the front and a worker every datagram travels in an envelope: one ASCII line
-``HOST PORT`` naming the phone's address, then the SIP bytes unchanged.
+``HOST PORT`` naming the phone's address, then the SIP bytes unchanged. Two control
+messages travel on the same sockets: ``HELLO k`` (a worker announces itself) and
+``BINDING`` with a registrar change on the next line (shared between workers).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ Address = tuple[str, int]
 
 _CALL_ID = re.compile(rb"^(?:call-id|i)[ \t]*:[ \t]*([^\s]+)", re.IGNORECASE | re.MULTILINE)
 HELLO = b"HELLO "
+BINDING = b"BINDING\n"
 
 
 def call_id_of(data: bytes) -> bytes | None:
@@ -67,6 +70,16 @@ def hello_index(data: bytes) -> int | None:
         return None
     digits = data[len(HELLO) :]
     return int(digits) if digits.isdigit() else None
+
+
+def binding_message(change: bytes) -> bytes:
+    """Return the message carrying an encoded registrar change."""
+    return BINDING + change
+
+
+def binding_of(data: bytes) -> bytes | None:
+    """Return the encoded registrar change a message carries, or None for anything else."""
+    return data[len(BINDING) :] if data.startswith(BINDING) else None
 
 
 @dataclass
@@ -124,6 +137,8 @@ class Dispatcher:
 
 __all__ = [
     "Dispatcher",
+    "binding_message",
+    "binding_of",
     "call_id_of",
     "hello",
     "hello_index",
