@@ -78,7 +78,7 @@ class AccessControl:
             stack.respond(txn, build_response(request, 403, to_tag=new_tag()))
             return
         try:
-            self._apply_contacts(request, extension, source, stack.now)
+            self._apply_contacts(request, extension, source, stack.now, stream=txn.reliable)
         except IntervalTooBrief as exc:
             response = build_response(request, 423, to_tag=new_tag())
             response.headers.set_single("Min-Expires", str(exc))
@@ -96,7 +96,7 @@ class AccessControl:
         log.info("extension_registered", extension=extension)
 
     def _apply_contacts(
-        self, request: SipRequest, extension: str, source: Address, now: float
+        self, request: SipRequest, extension: str, source: Address, now: float, *, stream: bool
     ) -> None:
         header_expires = request.headers.get_first("expires")
         default = int(header_expires) if header_expires is not None else None
@@ -113,7 +113,7 @@ class AccessControl:
             contact = f"{uri.scheme}:{uri.user + '@' if uri.user else ''}{uri.host}"
             if uri.port:
                 contact += f":{uri.port}"
-            self.registrar.register(extension, contact, source, expires, now)
+            self.registrar.register(extension, contact, source, expires, now, stream=stream)
 
 
 __all__ = ["AccessControl"]

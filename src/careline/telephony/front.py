@@ -1,9 +1,11 @@
 """The front on the SIP port: hand each datagram to the voice worker that owns its Call-ID.
 
-Two UDP sockets: the public SIP port, and a loopback relay socket the workers talk to.
-A phone's datagram is wrapped with the phone's address and sent to its worker; a
-worker's wrapped datagram is unwrapped and sent from the SIP port, so answers come from
-the address the phone sent to. RTP does not pass here: each worker owns its RTP ports.
+Two UDP sockets, the public SIP port and a loopback relay socket the workers talk to, and
+a TCP listener on the SIP port. A phone's datagram (or a message cut from its TCP stream,
+RFC 3261 §18.3) is wrapped with the phone's address and sent to its worker; a worker's
+wrapped message is unwrapped and sent from the SIP port, or written to the phone's TCP
+connection when the envelope says so, so answers come from where the phone sent to.
+RTP does not pass here: each worker owns its RTP ports.
 A registration a worker accepted is passed to every other worker, and kept here for a
 worker that announces itself later, so any worker can ring any registered extension.
 """
@@ -26,6 +28,7 @@ from careline.telephony.sip.dispatch import (
     unwrap,
     wrap,
 )
+from careline.telephony.sip.framing import FramingError, StreamFramer
 
 log = structlog.get_logger(__name__)
 
@@ -60,15 +63,26 @@ class SipFront:
         self._relay: Any = None
         self._ready = asyncio.Event()
         self._pruner: asyncio.Task[None] | None = None
+        self._tcp: asyncio.Server | None = None
+        self._streams: dict[Address, asyncio.StreamWriter] = {}
         self.bindings = SharedBindings()
         self.dropped = 0
 
     async def start(self, host: str, port: int) -> tuple[Address, Address]:
         """Bind the SIP port and the relay; return (SIP address, relay address)."""
         loop = asyncio.get_running_loop()
-        self._public, _ = await loop.create_datagram_endpoint(
-            lambda: _Public(self), local_addr=(host, port)
-        )
+        for _ in range(20):
+            self._public, _ = await loop.create_datagram_endpoint(
+                lambda: _Public(self), local_addr=(host, port)
+            )
+            bound = self._public.get_extra_info("sockname")
+            try:
+                self._tcp = await asyncio.start_server(self._serve_tcp, bound[0], bound[1])
+                break
+            except OSError:
+                self._public.close()
+                if port:
+                    raise  # the SIP port is taken on TCP
         self._relay, _ = await loop.create_datagram_endpoint(
             lambda: _Relay(self), local_addr=("127.0.0.1", 0)
         )
@@ -91,15 +105,36 @@ class SipFront:
         for transport in (self._public, self._relay):
             if transport is not None:
                 transport.close()
+        if self._tcp is not None:
+            self._tcp.close()
+            for writer in list(self._streams.values()):
+                writer.close()
+            await self._tcp.wait_closed()
 
-    def from_phone(self, data: bytes, peer: Address) -> None:
-        """Send a phone's datagram to the worker owning its Call-ID."""
+    async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Cut a phone's TCP stream into messages and hand each to its worker."""
+        peer_name = writer.get_extra_info("peername")
+        peer = (str(peer_name[0]), int(peer_name[1]))
+        self._streams[peer] = writer
+        framer = StreamFramer()
+        try:
+            while data := await reader.read(65536):
+                for message in framer.feed(data):
+                    self.from_phone(message, peer, stream=True)
+        except (FramingError, ConnectionError):
+            pass  # an endless header or an oversized body: drop the connection
+        finally:
+            self._streams.pop(peer, None)
+            writer.close()
+
+    def from_phone(self, data: bytes, peer: Address, *, stream: bool = False) -> None:
+        """Send a phone's message to the worker owning its Call-ID."""
         worker = self.dispatcher.inbound(data, asyncio.get_running_loop().time())
         target = None if worker is None else self._workers[worker]
         if target is None:
             self.dropped += 1  # no Call-ID, or the worker is not up: the phone retransmits
             return
-        self._relay.sendto(wrap(peer, data), target)
+        self._relay.sendto(wrap(peer, data, stream=stream), target)
 
     def from_worker(self, data: bytes, source: Address) -> None:
         """Send a worker's datagram to the phone, from the SIP port."""
@@ -114,9 +149,14 @@ class SipFront:
         envelope = unwrap(data)
         if envelope is None:
             return
-        peer, payload = envelope
+        peer, payload, stream = envelope
         self.dispatcher.outbound(worker, payload, asyncio.get_running_loop().time())
-        self._public.sendto(payload, peer)
+        if not stream:
+            self._public.sendto(payload, peer)
+        elif (writer := self._streams.get(peer)) is not None:
+            writer.write(payload)  # signalling is small: no drain needed
+        else:
+            self.dropped += 1  # the phone closed its connection meanwhile
 
     def _share(self, worker: int, encoded: bytes) -> None:
         """Keep a worker's registrar change and pass it to every other worker."""

@@ -58,6 +58,7 @@ class Binding:
     contact: str
     source: Address
     expires_at: float
+    stream: bool = False  # registered over TCP: reach it on that connection
 
     def remaining(self, now: float) -> int:
         return max(0, round(self.expires_at - now))
@@ -74,21 +75,24 @@ class BindingChange:
     contact: str | None
     source: Address | None = None
     remaining: float = 0.0
+    stream: bool = False
 
     def encode(self) -> bytes:
         """Return the change as JSON bytes."""
         source = list(self.source) if self.source is not None else None
-        fields = [self.extension, self.contact, source, round(self.remaining, 3)]
+        fields = [self.extension, self.contact, source, round(self.remaining, 3), self.stream]
         return json.dumps(fields, separators=(",", ":")).encode()
 
     @classmethod
     def decode(cls, data: bytes) -> BindingChange | None:
         """Return the change encoded in ``data``, or None when it is not one."""
         try:
-            extension, contact, source, remaining = json.loads(data)
+            extension, contact, source, remaining, stream = json.loads(data)
         except (ValueError, TypeError):
             return None
         if not isinstance(extension, str) or not isinstance(remaining, int | float):
+            return None
+        if not isinstance(stream, bool):
             return None
         if contact is not None and not isinstance(contact, str):
             return None
@@ -102,7 +106,7 @@ class BindingChange:
             address = (host, port)
         if contact is not None and remaining > 0 and address is None:
             return None
-        return cls(extension, contact, address, float(remaining))
+        return cls(extension, contact, address, float(remaining), stream)
 
 
 class IntervalTooBrief(ValueError):
@@ -123,7 +127,14 @@ class Registrar:
         self.on_change: Callable[[BindingChange], None] | None = None
 
     def register(
-        self, extension: str, contact: str, source: Address, expires: int | None, now: float
+        self,
+        extension: str,
+        contact: str,
+        source: Address,
+        expires: int | None,
+        now: float,
+        *,
+        stream: bool = False,
     ) -> Binding | None:
         """Add, refresh or (expires=0) remove a binding; raise IntervalTooBrief."""
         wanted = self.default_expires if expires is None else expires
@@ -134,9 +145,9 @@ class Registrar:
         if wanted < self.min_expires:
             raise IntervalTooBrief(str(self.min_expires))
         seconds = min(wanted, self.max_expires)
-        binding = Binding(extension, contact, source, now + seconds)
+        binding = Binding(extension, contact, source, now + seconds, stream)
         self._bindings.setdefault(extension, {})[contact] = binding
-        self._tell(BindingChange(extension, contact, source, seconds))
+        self._tell(BindingChange(extension, contact, source, seconds, stream))
         return binding
 
     def remove_all(self, extension: str) -> None:
@@ -152,7 +163,11 @@ class Registrar:
             self._bindings.get(change.extension, {}).pop(change.contact, None)
         else:
             binding = Binding(
-                change.extension, change.contact, change.source, now + change.remaining
+                change.extension,
+                change.contact,
+                change.source,
+                now + change.remaining,
+                change.stream,
             )
             self._bindings.setdefault(change.extension, {})[change.contact] = binding
 
@@ -207,7 +222,9 @@ class SharedBindings:
             if left <= 0:
                 del self._live[key]
                 continue
-            changes.append(BindingChange(change.extension, change.contact, change.source, left))
+            changes.append(
+                BindingChange(change.extension, change.contact, change.source, left, change.stream)
+            )
         return changes
 
     def __len__(self) -> int:

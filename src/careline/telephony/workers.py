@@ -98,6 +98,10 @@ class _WorkerRelay(asyncio.DatagramProtocol):
         """Send a datagram to a phone through the front."""
         self._transport.sendto(wrap(peer, payload))
 
+    def send_stream(self, payload: bytes, peer: Address) -> None:
+        """Send a message to a phone on its TCP connection to the front."""
+        self._transport.sendto(wrap(peer, payload, stream=True))
+
     def datagram_received(self, data: bytes, addr: Any) -> None:  # noqa: ARG002 - connected
         encoded = binding_of(data)
         if encoded is not None:
@@ -105,10 +109,16 @@ class _WorkerRelay(asyncio.DatagramProtocol):
             change = BindingChange.decode(encoded)
             if change is not None:
                 self._server.registrar.apply(change, self._server.stack.now)
+                if change.stream and change.source is not None and change.remaining > 0:
+                    self._server.stack.stream_peers.add(change.source)
             return
         envelope = unwrap(data)
-        if envelope is not None:
-            self._server.stack.datagram_received(envelope[1], envelope[0])
+        if envelope is None:
+            return
+        if envelope.stream:
+            self._server.stack.stream_received(envelope.payload, envelope.peer)
+        else:
+            self._server.stack.datagram_received(envelope.payload, envelope.peer)
 
     def share_binding(self, change: BindingChange) -> None:
         """Pass a registration this worker accepted to the others, through the front."""

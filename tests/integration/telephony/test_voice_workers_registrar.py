@@ -1,4 +1,4 @@
-"""Registrations shared between voice workers: any worker rings any registered extension."""
+"""Voice workers behind one front: shared registrations, and phones on TCP."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from careline.telephony.front import SipFront
 from careline.telephony.registrar import BindingChange
 from careline.telephony.sip.digest import answer_challenges
 from careline.telephony.sip.dispatch import binding_message, binding_of, hello, owner_by_hash
+from careline.telephony.sip.framing import StreamFramer
 from careline.telephony.workers import VoicePool
 from tests.integration.telephony.sipclient import Dialogue, RawSip, header, sdp
 from tests.support.ports import free_port_range
@@ -27,8 +28,53 @@ def _call_id(worker: int, prefix: str) -> str:
     )
 
 
-async def _register(desk: RawSip, server: tuple[str, int], expires: int, call_id: str) -> None:
-    dialogue = Dialogue(desk, server, user=EXTENSION)
+class TcpPhone:
+    """A SIP phone on one TCP connection to the front (RFC 3261 §18.3 framing)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader, self._writer = reader, writer
+        self.port = int(writer.get_extra_info("sockname")[1])
+        self._framer = StreamFramer()
+        self._pending: list[bytes] = []
+
+    @classmethod
+    async def open(cls, server: tuple[str, int]) -> TcpPhone:
+        return cls(*await asyncio.open_connection(*server))
+
+    def send(self, data: bytes, server: tuple[str, int]) -> None:  # noqa: ARG002 - connected
+        data = data.replace(b"SIP/2.0/UDP ", b"SIP/2.0/TCP ")
+        self._writer.write(data.replace(b">\r\nMax-Forwards", b";transport=tcp>\r\nMax-Forwards"))
+
+    async def next(self, timeout: float = 3.0) -> bytes | None:
+        while not self._pending:
+            try:
+                data = await asyncio.wait_for(self._reader.read(65536), timeout)
+            except TimeoutError:
+                return None
+            if not data:
+                return None
+            self._pending += self._framer.feed(data)
+        return self._pending.pop(0)
+
+    async def expect(self, status: str, timeout: float = 3.0) -> bytes:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (left := deadline - loop.time()) > 0:
+            data = await self.next(left)
+            if data is None:
+                break
+            if data.startswith(f"SIP/2.0 {status}".encode()):
+                return data
+        raise AssertionError(f"no {status} response on TCP")
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+async def _register(
+    desk: RawSip | TcpPhone, server: tuple[str, int], expires: int, call_id: str
+) -> None:
+    dialogue = Dialogue(desk, server, user=EXTENSION)  # type: ignore[arg-type]
     dialogue.call_id = call_id
     extra = f"Expires: {expires}\r\n"
     dialogue.send(dialogue.request("REGISTER", extra=extra))
@@ -40,17 +86,22 @@ async def _register(desk: RawSip, server: tuple[str, int], expires: int, call_id
     await desk.expect("200")
 
 
-async def _invite_at(desk: RawSip, seconds: float) -> bytes | None:
-    """Return the first INVITE the desk phone receives within ``seconds``."""
+async def _request_at(phone: RawSip | TcpPhone, method: bytes, seconds: float) -> bytes | None:
+    """Return the first request starting with ``method`` the phone receives in ``seconds``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while (left := deadline - loop.time()) > 0:
-        data = await desk.next(left)
+        data = await phone.next(left)
         if data is None:
             return None
-        if data.startswith(b"INVITE "):
+        if data.startswith(method):
             return data
     return None
+
+
+async def _invite_at(desk: RawSip | TcpPhone, seconds: float) -> bytes | None:
+    """Return the first INVITE the desk phone receives within ``seconds``."""
+    return await _request_at(desk, b"INVITE ", seconds)
 
 
 def _busy(invite: bytes) -> bytes:
@@ -65,8 +116,8 @@ def _busy(invite: bytes) -> bytes:
     return b"SIP/2.0 486 Busy Here\r\n" + b"\r\n".join(kept) + b"\r\nContent-Length: 0\r\n\r\n"
 
 
-async def _call_from(caller: RawSip, server: tuple[str, int], call_id: str) -> Dialogue:
-    dialogue = Dialogue(caller, server)
+async def _call_from(caller: RawSip | TcpPhone, server: tuple[str, int], call_id: str) -> Dialogue:
+    dialogue = Dialogue(caller, server)  # type: ignore[arg-type]
     dialogue.call_id = call_id
     dialogue.send(dialogue.request("INVITE", body=sdp(caller.port)))
     answer = await caller.expect("200", timeout=10.0)
@@ -77,15 +128,7 @@ async def _call_from(caller: RawSip, server: tuple[str, int], call_id: str) -> D
 
 def test_an_extension_registered_through_one_worker_is_rung_from_the_other() -> None:
     async def main() -> None:
-        pool = VoicePool(
-            2,
-            host="127.0.0.1",
-            port=0,
-            rtp_port_min=(ports := free_port_range(40))[0],
-            rtp_port_max=ports[1],
-            extensions={EXTENSION: PASSWORD},
-            entry_flow="tests.integration.telephony.worker_flows:ring_extension_2001",
-        )
+        pool = _pool()
         await pool.start()
         desk, caller = await RawSip.open(), await RawSip.open()
         try:
@@ -107,6 +150,48 @@ def test_an_extension_registered_through_one_worker_is_rung_from_the_other() -> 
             await _register(desk, pool.address, 0, _call_id(0, "unreg"))
             await _call_from(caller, pool.address, _call_id(1, "again"))
             assert await _invite_at(desk, 2.0) is None  # gone from worker 1 too
+        finally:
+            desk.close()
+            caller.close()
+            await pool.stop()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
+
+
+def _pool(**options: Any) -> VoicePool:
+    ports = free_port_range(40)
+    return VoicePool(
+        2,
+        host="127.0.0.1",
+        port=0,
+        rtp_port_min=ports[0],
+        rtp_port_max=ports[1],
+        extensions={EXTENSION: PASSWORD},
+        entry_flow="tests.integration.telephony.worker_flows:ring_extension_2001",
+        **options,
+    )
+
+
+def test_phones_on_tcp_call_and_are_rung_through_the_front() -> None:
+    async def main() -> None:
+        pool = _pool()
+        await pool.start()
+        desk = await TcpPhone.open(pool.address)
+        caller = await TcpPhone.open(pool.address)
+        try:
+            await _register(desk, pool.address, 120, _call_id(0, "tcpreg"))
+            # The TCP caller lands on worker 1, which rings the TCP desk registered via 0.
+            call = await _call_from(caller, pool.address, _call_id(1, "tcpcall"))
+            invite = await _invite_at(desk, 5.0)
+            assert invite is not None, "the desk on TCP was not rung"
+            assert b"Via: SIP/2.0/TCP " in invite  # worker 1 knows it is a TCP phone
+            desk.send(_busy(invite), pool.address)
+            # The flow gives up on the busy desk and hangs up: its BYE comes over TCP too.
+            bye = await _request_at(caller, b"BYE ", 8.0)
+            assert bye is not None
+            assert b"Via: SIP/2.0/TCP " in bye
+            assert call.call_id.encode() in bye
         finally:
             desk.close()
             caller.close()

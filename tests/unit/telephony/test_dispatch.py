@@ -98,12 +98,14 @@ def test_no_workers_is_refused() -> None:
     payload=st.binary(max_size=300),
 )
 def test_envelope_round_trip(host: str, port: int, payload: bytes) -> None:
-    assert unwrap(wrap((host, port), payload)) == ((host, port), payload)
+    assert unwrap(wrap((host, port), payload)) == ((host, port), payload, False)
+    assert unwrap(wrap((host, port), payload, stream=True)) == ((host, port), payload, True)
 
 
 def test_garbage_is_not_an_envelope_and_hello_is_recognised() -> None:
     assert unwrap(b"no newline here") is None
     assert unwrap(b"127.0.0.1 port\nINVITE") is None
+    assert unwrap(b"127.0.0.1 5060 sctp\nINVITE") is None
     assert hello_index(hello(3)) == 3
     assert hello_index(b"HELLO x") is None
     assert hello_index(wrap(("127.0.0.1", 5), b"x")) is None

@@ -82,6 +82,8 @@ def test_changes_made_here_are_reported_and_applied_elsewhere() -> None:
 def test_a_change_survives_its_wire_form_and_garbage_is_refused() -> None:
     change = BindingChange("2001", "sip:2001@h:5080", ("::1", 5080), 42.5)
     assert BindingChange.decode(change.encode()) == change
+    on_tcp = BindingChange("2001", "sip:2001@h:5080", ("127.0.0.1", 40122), 60, stream=True)
+    assert BindingChange.decode(on_tcp.encode()) == on_tcp
     assert BindingChange.decode(BindingChange("2001", None).encode()) == BindingChange("2001", None)
     for junk in (
         b"",
@@ -93,8 +95,21 @@ def test_a_change_survives_its_wire_form_and_garbage_is_refused() -> None:
         b'["2001",7,["h",5060],60]',
         b'["2001","sip:x",["h",5060],"60"]',
         b'["2001","sip:x",["h",5060]]',
+        b'["2001","sip:x",["h",5060],60,"tcp"]',
     ):
         assert BindingChange.decode(junk) is None, junk
+
+
+def test_a_binding_remembers_it_came_over_tcp() -> None:
+    here, there = Registrar(), Registrar()
+    changes: list[BindingChange] = []
+    here.on_change = changes.append
+    here.register("2001", "sip:2001@h", SOURCE, 60, now=0.0, stream=True)
+    there.apply(changes[-1], now=0.0)
+    for registrar in (here, there):
+        binding = registrar.lookup("2001", 1.0)
+        assert binding is not None
+        assert binding.stream
 
 
 def test_shared_bindings_keep_what_is_live_with_its_time_left() -> None:

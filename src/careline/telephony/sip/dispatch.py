@@ -8,8 +8,9 @@ itself (outbound calls, which pick their own Call-ID) are pinned to that worker 
 their hash points elsewhere, so the answers find their way back.
 
 Between the front and a worker every datagram travels in an envelope: one ASCII line
-``HOST PORT`` naming the phone's address, then the SIP bytes unchanged. Two control
-messages travel on the same sockets: ``HELLO k`` (a worker announces itself) and
+``HOST PORT`` naming the phone's address (``HOST PORT tcp`` for a message that came, or
+must go, over the phone's TCP connection to the front), then the SIP bytes unchanged.
+Two control messages travel on the same sockets: ``HELLO k`` (a worker announces itself) and
 ``BINDING`` with a registrar change on the next line (shared between workers).
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 Address = tuple[str, int]
 
@@ -43,20 +45,31 @@ def is_request(data: bytes) -> bool:
     return not data.startswith(b"SIP/2.0 ")
 
 
-def wrap(peer: Address, payload: bytes) -> bytes:
-    """Put a datagram and the phone's address into an envelope."""
-    return b"%s %d\n%s" % (peer[0].encode("ascii"), peer[1], payload)
+class Envelope(NamedTuple):
+    """A SIP message between the front and a worker, with the phone's address."""
+
+    peer: Address
+    payload: bytes
+    stream: bool = False  # over the phone's TCP connection, not UDP
 
 
-def unwrap(data: bytes) -> tuple[Address, bytes] | None:
-    """Return (phone address, datagram) from an envelope, or None if it is not one."""
-    newline = data.find(b"\n", 0, 64)
+def wrap(peer: Address, payload: bytes, *, stream: bool = False) -> bytes:
+    """Put a message and the phone's address into an envelope."""
+    tag = b" tcp" if stream else b""
+    return b"%s %d%s\n%s" % (peer[0].encode("ascii"), peer[1], tag, payload)
+
+
+def unwrap(data: bytes) -> Envelope | None:
+    """Return the envelope in ``data``, or None if it is not one."""
+    newline = data.find(b"\n", 0, 72)
     if newline < 0:
         return None
-    host, _, port = data[:newline].partition(b" ")
-    if not port.isdigit() or not host:
+    host, _, rest = data[:newline].partition(b" ")
+    port, _, tag = rest.partition(b" ")
+    if not port.isdigit() or not host or tag not in (b"", b"tcp"):
         return None
-    return (host.decode("ascii", "replace"), int(port)), data[newline + 1 :]
+    peer = (host.decode("ascii", "replace"), int(port))
+    return Envelope(peer, data[newline + 1 :], tag == b"tcp")
 
 
 def hello(index: int) -> bytes:
@@ -137,6 +150,7 @@ class Dispatcher:
 
 __all__ = [
     "Dispatcher",
+    "Envelope",
     "binding_message",
     "binding_of",
     "call_id_of",

@@ -81,6 +81,9 @@ class SipStack:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tcp_server: asyncio.Server | None = None
         self._connections: dict[Address, asyncio.StreamWriter] = {}
+        # A voice worker's phones on TCP: their connection is the front's, reached
+        # through the relay (``adopt``), which ``send_stream`` writes to.
+        self.stream_peers: set[Address] = set()
 
     async def start(self, host: str, port: int, *, tcp: bool = True) -> Address:
         """Bind UDP (and TCP on the same port); port 0 picks a port free for both."""
@@ -152,10 +155,18 @@ class SipStack:
         self.endpoint.receive_datagram(data, addr, self.now)
         self.pump()
 
+    def stream_received(self, message: bytes, addr: Address) -> None:
+        """Feed one message a phone sent on its TCP connection to the front."""
+        self.stream_peers.add(addr)
+        self.endpoint.receive_datagram(message, addr, self.now, reliable=True)
+        self.pump()
+
+    def _reliable(self, peer: Address) -> bool:
+        return peer in self._connections or peer in self.stream_peers
+
     def request(self, request: SipRequest, peer: Address) -> ClientHandle:
         """Start a client transaction and return a handle to await its responses."""
-        reliable = peer in self._connections
-        txn = self.endpoint.send_request(request, peer, self.now, reliable=reliable)
+        txn = self.endpoint.send_request(request, peer, self.now, reliable=self._reliable(peer))
         handle = ClientHandle(txn)
         self._clients[txn] = handle
         self.pump()
@@ -183,7 +194,7 @@ class SipStack:
 
     def send_ack(self, ack: SipRequest, peer: Address) -> None:
         """Send an ACK for a 2xx."""
-        self.endpoint.send_ack(ack, peer, self.now, reliable=peer in self._connections)
+        self.endpoint.send_ack(ack, peer, self.now, reliable=self._reliable(peer))
         self.pump()
 
     def send_stateless(self, response: SipResponse, peer: Address) -> None:
@@ -224,6 +235,8 @@ class SipStack:
             connection = self._connections.get(peer)
             if connection is not None:
                 connection.write(payload)  # phones' signalling is small: no drain needed
+            elif peer in self.stream_peers and self._transport is not None:
+                self._transport.send_stream(payload, peer)
             elif self._transport is not None:
                 self._transport.sendto(payload, peer)
 
