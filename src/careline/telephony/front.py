@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 
-from careline.telephony.registrar import BindingChange, SharedBindings
+from careline.telephony.registrar import BindingChange, Registrar
 from careline.telephony.sip.dispatch import (
     Address,
     Dispatcher,
@@ -28,7 +28,7 @@ from careline.telephony.sip.dispatch import (
     unwrap,
     wrap,
 )
-from careline.telephony.sip.framing import FramingError, StreamFramer
+from careline.telephony.sip.stack import bind_udp_and_tcp, serve_stream
 
 log = structlog.get_logger(__name__)
 
@@ -65,31 +65,21 @@ class SipFront:
         self._pruner: asyncio.Task[None] | None = None
         self._tcp: asyncio.Server | None = None
         self._streams: dict[Address, asyncio.StreamWriter] = {}
-        self.bindings = SharedBindings()
+        self.bindings = Registrar()  # every worker's live bindings, for a late worker
         self.dropped = 0
 
     async def start(self, host: str, port: int) -> tuple[Address, Address]:
         """Bind the SIP port and the relay; return (SIP address, relay address)."""
         loop = asyncio.get_running_loop()
-        for _ in range(20):
-            self._public, _ = await loop.create_datagram_endpoint(
-                lambda: _Public(self), local_addr=(host, port)
-            )
-            bound = self._public.get_extra_info("sockname")
-            try:
-                self._tcp = await asyncio.start_server(self._serve_tcp, bound[0], bound[1])
-                break
-            except OSError:
-                self._public.close()
-                if port:
-                    raise  # the SIP port is taken on TCP
+        self._public, self._tcp, public = await bind_udp_and_tcp(
+            host, port, lambda: _Public(self), self._serve_tcp
+        )
         self._relay, _ = await loop.create_datagram_endpoint(
             lambda: _Relay(self), local_addr=("127.0.0.1", 0)
         )
         self._pruner = loop.create_task(self._prune())
-        public = self._public.get_extra_info("sockname")
         relay = self._relay.get_extra_info("sockname")
-        return (str(public[0]), int(public[1])), (str(relay[0]), int(relay[1]))
+        return public, (str(relay[0]), int(relay[1]))
 
     async def wait_ready(self, timeout: float) -> bool:
         """Wait until every worker has announced itself; False on timeout."""
@@ -113,19 +103,11 @@ class SipFront:
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Cut a phone's TCP stream into messages and hand each to its worker."""
-        peer_name = writer.get_extra_info("peername")
-        peer = (str(peer_name[0]), int(peer_name[1]))
-        self._streams[peer] = writer
-        framer = StreamFramer()
-        try:
-            while data := await reader.read(65536):
-                for message in framer.feed(data):
-                    self.from_phone(message, peer, stream=True)
-        except (FramingError, ConnectionError):
-            pass  # an endless header or an oversized body: drop the connection
-        finally:
-            self._streams.pop(peer, None)
-            writer.close()
+        await serve_stream(reader, writer, self._streams, self._from_stream)
+
+    def _from_stream(self, messages: list[bytes], peer: Address) -> None:
+        for message in messages:
+            self.from_phone(message, peer, stream=True)
 
     def from_phone(self, data: bytes, peer: Address, *, stream: bool = False) -> None:
         """Send a phone's message to the worker owning its Call-ID."""
@@ -163,7 +145,7 @@ class SipFront:
         change = BindingChange.decode(encoded)
         if change is None:
             return
-        self.bindings.record(change, asyncio.get_running_loop().time())
+        self.bindings.apply(change, asyncio.get_running_loop().time())
         message = binding_message(encoded)
         for index, address in enumerate(self._workers):
             if index != worker and address is not None:

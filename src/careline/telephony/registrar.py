@@ -9,9 +9,9 @@ telling us.
 
 With several voice workers a REGISTER reaches only the worker its Call-ID hashes to, so
 each registrar reports its changes (``on_change``, a ``BindingChange``) and applies the
-others' (``apply``); the SIP front passes them between workers and keeps the current ones
-(``SharedBindings``) for a worker that starts later. A change carries the seconds left,
-not a time, so no clock is shared.
+others' (``apply``); the SIP front passes them between workers and keeps the current
+ones in a registrar of its own (``current``) for a worker that starts later. A change
+carries the seconds left, not a time, so no clock is shared.
 """
 
 from __future__ import annotations
@@ -139,21 +139,17 @@ class Registrar:
         """Add, refresh or (expires=0) remove a binding; raise IntervalTooBrief."""
         wanted = self.default_expires if expires is None else expires
         if wanted == 0:
-            self._bindings.get(extension, {}).pop(contact, None)
-            self._tell(BindingChange(extension, contact))
+            self._change(BindingChange(extension, contact), now)
             return None
         if wanted < self.min_expires:
             raise IntervalTooBrief(str(self.min_expires))
         seconds = min(wanted, self.max_expires)
-        binding = Binding(extension, contact, source, now + seconds, stream)
-        self._bindings.setdefault(extension, {})[contact] = binding
-        self._tell(BindingChange(extension, contact, source, seconds, stream))
-        return binding
+        self._change(BindingChange(extension, contact, source, seconds, stream), now)
+        return self._bindings[extension][contact]
 
     def remove_all(self, extension: str) -> None:
         """Drop every binding of an extension (Contact: *)."""
-        self._bindings.pop(extension, None)
-        self._tell(BindingChange(extension, None))
+        self._change(BindingChange(extension, None), 0.0)
 
     def apply(self, change: BindingChange, now: float) -> None:
         """Apply a change made by another worker's registrar (not reported again)."""
@@ -171,7 +167,17 @@ class Registrar:
             )
             self._bindings.setdefault(change.extension, {})[change.contact] = binding
 
-    def _tell(self, change: BindingChange) -> None:
+    def current(self, now: float) -> list[BindingChange]:
+        """Return every live binding as the change that would set it, with its time left."""
+        self.expire(now)
+        return [
+            BindingChange(b.extension, b.contact, b.source, b.expires_at - now, b.stream)
+            for contacts in self._bindings.values()
+            for b in contacts.values()
+        ]
+
+    def _change(self, change: BindingChange, now: float) -> None:
+        self.apply(change, now)
         if self.on_change is not None:
             self.on_change(change)
 
@@ -198,39 +204,6 @@ class Registrar:
         return gone
 
 
-class SharedBindings:
-    """The front's copy of every worker's live bindings, for a worker that starts later."""
-
-    def __init__(self) -> None:
-        self._live: dict[tuple[str, str], tuple[BindingChange, float]] = {}
-
-    def record(self, change: BindingChange, now: float) -> None:
-        """Keep a set change; forget what a removal or clear removes."""
-        if change.contact is None:
-            for key in [key for key in self._live if key[0] == change.extension]:
-                del self._live[key]
-        elif change.remaining <= 0:
-            self._live.pop((change.extension, change.contact), None)
-        else:
-            self._live[(change.extension, change.contact)] = (change, now)
-
-    def current(self, now: float) -> list[BindingChange]:
-        """Return the bindings still live, with the seconds each has left; drop lapsed ones."""
-        changes = []
-        for key, (change, at) in list(self._live.items()):
-            left = change.remaining - (now - at)
-            if left <= 0:
-                del self._live[key]
-                continue
-            changes.append(
-                BindingChange(change.extension, change.contact, change.source, left, change.stream)
-            )
-        return changes
-
-    def __len__(self) -> int:
-        return len(self._live)
-
-
 __all__ = [
     "Binding",
     "BindingChange",
@@ -238,5 +211,4 @@ __all__ = [
     "InMemoryExtensionDirectory",
     "IntervalTooBrief",
     "Registrar",
-    "SharedBindings",
 ]

@@ -44,17 +44,24 @@ class RawSip(asyncio.DatagramProtocol):
         except TimeoutError:
             return None
 
-    async def expect(self, status: str, timeout: float = 3.0) -> bytes:
-        """Skip other datagrams until a response whose status line starts with status."""
+    async def first(self, prefix: bytes, timeout: float = 3.0) -> bytes | None:
+        """Skip other messages until one starting with ``prefix``; None if none came in time."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while (left := deadline - loop.time()) > 0:
             data = await self.next(left)
             if data is None:
                 break
-            if data.startswith(f"SIP/2.0 {status}".encode()):
+            if data.startswith(prefix):
                 return data
-        raise AssertionError(f"no {status} response")
+        return None
+
+    async def expect(self, status: str, timeout: float = 3.0) -> bytes:
+        """Skip other datagrams until a response whose status line starts with status."""
+        data = await self.first(f"SIP/2.0 {status}".encode(), timeout)
+        if data is None:
+            raise AssertionError(f"no {status} response")
+        return data
 
     def close(self) -> None:
         self.transport.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import uvloop
@@ -28,53 +29,36 @@ def _call_id(worker: int, prefix: str) -> str:
     )
 
 
-class TcpPhone:
+class TcpPhone(RawSip):
     """A SIP phone on one TCP connection to the front (RFC 3261 §18.3 framing)."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader, self._writer = reader, writer
-        self.port = int(writer.get_extra_info("sockname")[1])
-        self._framer = StreamFramer()
-        self._pending: list[bytes] = []
+    _reading: asyncio.Task[None]
 
     @classmethod
-    async def open(cls, server: tuple[str, int]) -> TcpPhone:
-        return cls(*await asyncio.open_connection(*server))
+    async def open_to(cls, server: tuple[str, int]) -> TcpPhone:
+        phone = cls()
+        reader, phone.transport = await asyncio.open_connection(*server)
+        phone.port = int(phone.transport.get_extra_info("sockname")[1])
+        phone._reading = asyncio.create_task(phone._read(reader))
+        return phone
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        framer = StreamFramer()
+        while data := await reader.read(65536):
+            for message in framer.feed(data):
+                self.received.put_nowait(message)
 
     def send(self, data: bytes, server: tuple[str, int]) -> None:  # noqa: ARG002 - connected
         data = data.replace(b"SIP/2.0/UDP ", b"SIP/2.0/TCP ")
-        self._writer.write(data.replace(b">\r\nMax-Forwards", b";transport=tcp>\r\nMax-Forwards"))
-
-    async def next(self, timeout: float = 3.0) -> bytes | None:
-        while not self._pending:
-            try:
-                data = await asyncio.wait_for(self._reader.read(65536), timeout)
-            except TimeoutError:
-                return None
-            if not data:
-                return None
-            self._pending += self._framer.feed(data)
-        return self._pending.pop(0)
-
-    async def expect(self, status: str, timeout: float = 3.0) -> bytes:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while (left := deadline - loop.time()) > 0:
-            data = await self.next(left)
-            if data is None:
-                break
-            if data.startswith(f"SIP/2.0 {status}".encode()):
-                return data
-        raise AssertionError(f"no {status} response on TCP")
+        self.transport.write(data.replace(b">\r\nMax-Forwards", b";transport=tcp>\r\nMax-Forwards"))
 
     def close(self) -> None:
-        self._writer.close()
+        self._reading.cancel()
+        self.transport.close()
 
 
-async def _register(
-    desk: RawSip | TcpPhone, server: tuple[str, int], expires: int, call_id: str
-) -> None:
-    dialogue = Dialogue(desk, server, user=EXTENSION)  # type: ignore[arg-type]
+async def _register(desk: RawSip, server: tuple[str, int], expires: int, call_id: str) -> None:
+    dialogue = Dialogue(desk, server, user=EXTENSION)
     dialogue.call_id = call_id
     extra = f"Expires: {expires}\r\n"
     dialogue.send(dialogue.request("REGISTER", extra=extra))
@@ -84,24 +68,6 @@ async def _register(
     assert answer is not None
     dialogue.send(dialogue.request("REGISTER", extra=f"{extra}Authorization: {answer}\r\n"))
     await desk.expect("200")
-
-
-async def _request_at(phone: RawSip | TcpPhone, method: bytes, seconds: float) -> bytes | None:
-    """Return the first request starting with ``method`` the phone receives in ``seconds``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while (left := deadline - loop.time()) > 0:
-        data = await phone.next(left)
-        if data is None:
-            return None
-        if data.startswith(method):
-            return data
-    return None
-
-
-async def _invite_at(desk: RawSip | TcpPhone, seconds: float) -> bytes | None:
-    """Return the first INVITE the desk phone receives within ``seconds``."""
-    return await _request_at(desk, b"INVITE ", seconds)
 
 
 def _busy(invite: bytes) -> bytes:
@@ -116,8 +82,8 @@ def _busy(invite: bytes) -> bytes:
     return b"SIP/2.0 486 Busy Here\r\n" + b"\r\n".join(kept) + b"\r\nContent-Length: 0\r\n\r\n"
 
 
-async def _call_from(caller: RawSip | TcpPhone, server: tuple[str, int], call_id: str) -> Dialogue:
-    dialogue = Dialogue(caller, server)  # type: ignore[arg-type]
+async def _call_from(caller: RawSip, server: tuple[str, int], call_id: str) -> Dialogue:
+    dialogue = Dialogue(caller, server)
     dialogue.call_id = call_id
     dialogue.send(dialogue.request("INVITE", body=sdp(caller.port)))
     answer = await caller.expect("200", timeout=10.0)
@@ -126,10 +92,32 @@ async def _call_from(caller: RawSip | TcpPhone, server: tuple[str, int], call_id
     return dialogue
 
 
-def test_an_extension_registered_through_one_worker_is_rung_from_the_other() -> None:
+def _on_pool(body: Callable[[VoicePool], Awaitable[None]]) -> None:
+    """Run ``body`` against two voice workers started for it (on uvloop), then stop them."""
+
     async def main() -> None:
-        pool = _pool()
+        ports = free_port_range(40)
+        pool = VoicePool(
+            2,
+            host="127.0.0.1",
+            port=0,
+            rtp_port_min=ports[0],
+            rtp_port_max=ports[1],
+            extensions={EXTENSION: PASSWORD},
+            entry_flow="tests.integration.telephony.worker_flows:ring_extension_2001",
+        )
         await pool.start()
+        try:
+            await body(pool)
+        finally:
+            await pool.stop()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
+
+
+def test_an_extension_registered_through_one_worker_is_rung_from_the_other() -> None:
+    async def scenario(pool: VoicePool) -> None:
         desk, caller = await RawSip.open(), await RawSip.open()
         try:
             await _register(desk, pool.address, 120, _call_id(0, "reg"))
@@ -141,7 +129,7 @@ def test_an_extension_registered_through_one_worker_is_rung_from_the_other() -> 
             await asyncio.sleep(0.2)
             # The caller's Call-ID hashes to worker 1, which never saw the REGISTER.
             call = await _call_from(caller, pool.address, _call_id(1, "call"))
-            invite = await _invite_at(desk, 5.0)
+            invite = await desk.first(b"INVITE ", 5.0)
             assert invite is not None, "worker 1 did not ring the extension"
             assert invite.startswith(b"INVITE sip:raw@127.0.0.1:%d" % desk.port)
             desk.send(_busy(invite), pool.address)
@@ -149,56 +137,36 @@ def test_an_extension_registered_through_one_worker_is_rung_from_the_other() -> 
 
             await _register(desk, pool.address, 0, _call_id(0, "unreg"))
             await _call_from(caller, pool.address, _call_id(1, "again"))
-            assert await _invite_at(desk, 2.0) is None  # gone from worker 1 too
+            assert await desk.first(b"INVITE ", 2.0) is None  # gone from worker 1 too
         finally:
             desk.close()
             caller.close()
-            await pool.stop()
 
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(main())
-
-
-def _pool(**options: Any) -> VoicePool:
-    ports = free_port_range(40)
-    return VoicePool(
-        2,
-        host="127.0.0.1",
-        port=0,
-        rtp_port_min=ports[0],
-        rtp_port_max=ports[1],
-        extensions={EXTENSION: PASSWORD},
-        entry_flow="tests.integration.telephony.worker_flows:ring_extension_2001",
-        **options,
-    )
+    _on_pool(scenario)
 
 
 def test_phones_on_tcp_call_and_are_rung_through_the_front() -> None:
-    async def main() -> None:
-        pool = _pool()
-        await pool.start()
-        desk = await TcpPhone.open(pool.address)
-        caller = await TcpPhone.open(pool.address)
+    async def scenario(pool: VoicePool) -> None:
+        desk = await TcpPhone.open_to(pool.address)
+        caller = await TcpPhone.open_to(pool.address)
         try:
             await _register(desk, pool.address, 120, _call_id(0, "tcpreg"))
             # The TCP caller lands on worker 1, which rings the TCP desk registered via 0.
             call = await _call_from(caller, pool.address, _call_id(1, "tcpcall"))
-            invite = await _invite_at(desk, 5.0)
+            invite = await desk.first(b"INVITE ", 5.0)
             assert invite is not None, "the desk on TCP was not rung"
             assert b"Via: SIP/2.0/TCP " in invite  # worker 1 knows it is a TCP phone
             desk.send(_busy(invite), pool.address)
             # The flow gives up on the busy desk and hangs up: its BYE comes over TCP too.
-            bye = await _request_at(caller, b"BYE ", 8.0)
+            bye = await caller.first(b"BYE ", 8.0)
             assert bye is not None
             assert b"Via: SIP/2.0/TCP " in bye
             assert call.call_id.encode() in bye
         finally:
             desk.close()
             caller.close()
-            await pool.stop()
 
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(main())
+    _on_pool(scenario)
 
 
 class _Worker(RawSip):

@@ -8,7 +8,6 @@ from careline.telephony.registrar import (
     BindingChange,
     IntervalTooBrief,
     Registrar,
-    SharedBindings,
 )
 
 SOURCE = ("127.0.0.1", 5080)
@@ -112,14 +111,15 @@ def test_a_binding_remembers_it_came_over_tcp() -> None:
         assert binding.stream
 
 
-def test_shared_bindings_keep_what_is_live_with_its_time_left() -> None:
-    shared = SharedBindings()
-    shared.record(BindingChange("2001", "sip:a@h", SOURCE, 60), now=0.0)
-    shared.record(BindingChange("2001", "sip:b@h", SOURCE, 10), now=0.0)
-    shared.record(BindingChange("2002", "sip:c@h", SOURCE, 60), now=0.0)
-    shared.record(BindingChange("2002", None), now=1.0)  # Contact: *
+def test_the_fronts_registrar_keeps_what_is_live_with_its_time_left() -> None:
+    shared = Registrar()
+    shared.apply(BindingChange("2001", "sip:a@h", SOURCE, 60), now=0.0)
+    shared.apply(BindingChange("2001", "sip:b@h", SOURCE, 10), now=0.0)
+    shared.apply(BindingChange("2002", "sip:c@h", SOURCE, 60), now=0.0)
+    shared.apply(BindingChange("2002", None), now=1.0)  # Contact: *
     current = shared.current(now=20.0)
     assert current == [BindingChange("2001", "sip:a@h", SOURCE, 40.0)]
-    assert len(shared) == 1  # the lapsed binding is gone
-    shared.record(BindingChange("2001", "sip:a@h"), now=21.0)
+    # the lapsed binding is gone, not only hidden
+    assert [b.contact for b in shared.bindings("2001", 0.0)] == ["sip:a@h"]
+    shared.apply(BindingChange("2001", "sip:a@h"), now=21.0)
     assert shared.current(now=21.0) == []

@@ -9,7 +9,7 @@ any transport with ``sendto``. Transport callbacks only hand bytes to the core.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -27,6 +27,56 @@ from careline.telephony.sip.transaction import Address, ClientTransaction, Serve
 log = structlog.get_logger(__name__)
 EventHandler = Callable[[Event], None]
 ClientEvent = ResponseReceived | TransactionTimedOut
+
+
+async def bind_udp_and_tcp(
+    host: str,
+    port: int,
+    protocol_factory: Callable[[], asyncio.DatagramProtocol],
+    serve_tcp: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]] | None,
+) -> tuple[Any, asyncio.Server | None, Address]:
+    """Bind UDP and, given ``serve_tcp``, TCP on the same port; port 0 picks one free for both.
+
+    Return the UDP transport, the TCP server (None without ``serve_tcp``) and the address.
+    """
+    loop = asyncio.get_running_loop()
+    for _ in range(20):
+        transport, _ = await loop.create_datagram_endpoint(
+            protocol_factory, local_addr=(host, port)
+        )
+        name = transport.get_extra_info("sockname")
+        bound = (str(name[0]), int(name[1]))
+        if serve_tcp is None:
+            return transport, None, bound
+        try:
+            return transport, await asyncio.start_server(serve_tcp, *bound), bound
+        except OSError:
+            transport.close()
+            if port:
+                raise  # the port is taken on TCP
+    raise OSError("no port was free for both UDP and TCP")
+
+
+async def serve_stream(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    connections: dict[Address, asyncio.StreamWriter],
+    deliver: Callable[[list[bytes], Address], None],
+) -> None:
+    """Serve one TCP connection: listed in ``connections`` under its peer while open, each
+    read's whole messages handed to ``deliver``; a stream that cannot be framed is dropped."""
+    name = writer.get_extra_info("peername")
+    peer = (str(name[0]), int(name[1]))
+    connections[peer] = writer
+    framer = StreamFramer()
+    try:
+        while data := await reader.read(65536):
+            deliver(framer.feed(data), peer)
+    except (FramingError, ConnectionError):
+        pass  # an endless header or an oversized body: drop the connection
+    finally:
+        connections.pop(peer, None)
+        writer.close()
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
@@ -88,21 +138,10 @@ class SipStack:
     async def start(self, host: str, port: int, *, tcp: bool = True) -> Address:
         """Bind UDP (and TCP on the same port); port 0 picks a port free for both."""
         self._loop = asyncio.get_running_loop()
-        for _ in range(20):
-            await self._loop.create_datagram_endpoint(
-                lambda: _UdpProtocol(self), local_addr=(host, port)
-            )
-            sockname = self._transport.get_extra_info("sockname")
-            bound = (str(sockname[0]), int(sockname[1]))
-            if not tcp:
-                break
-            try:
-                self._tcp_server = await asyncio.start_server(self._serve_tcp, *bound)
-                break
-            except OSError:
-                if port:
-                    raise
-                self._transport.close()  # the UDP port is taken on TCP: try another
+        serve_tcp = self._serve_tcp if tcp else None
+        _, self._tcp_server, bound = await bind_udp_and_tcp(
+            host, port, lambda: _UdpProtocol(self), serve_tcp
+        )
         self.endpoint.local = bound
         return bound
 
@@ -121,20 +160,12 @@ class SipStack:
             self._tcp_server = None
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        addr = (str(peer[0]), int(peer[1]))
-        self._connections[addr] = writer
-        framer = StreamFramer()
-        try:
-            while data := await reader.read(65536):
-                for message in framer.feed(data):
-                    self.endpoint.receive_datagram(message, addr, self.now, reliable=True)
-                self.pump()
-        except (FramingError, ConnectionError):
-            pass
-        finally:
-            self._connections.pop(addr, None)
-            writer.close()
+        await serve_stream(reader, writer, self._connections, self._stream_messages)
+
+    def _stream_messages(self, messages: list[bytes], addr: Address) -> None:
+        for message in messages:
+            self.endpoint.receive_datagram(message, addr, self.now, reliable=True)
+        self.pump()
 
     def adopt(self, transport: Any, local: Address) -> None:
         """Send through ``transport`` (a voice worker's relay) and advertise ``local``."""
@@ -158,8 +189,7 @@ class SipStack:
     def stream_received(self, message: bytes, addr: Address) -> None:
         """Feed one message a phone sent on its TCP connection to the front."""
         self.stream_peers.add(addr)
-        self.endpoint.receive_datagram(message, addr, self.now, reliable=True)
-        self.pump()
+        self._stream_messages([message], addr)
 
     def _reliable(self, peer: Address) -> bool:
         return peer in self._connections or peer in self.stream_peers
@@ -258,4 +288,4 @@ class SipStack:
         self.pump()
 
 
-__all__ = ["ClientHandle", "SipStack"]
+__all__ = ["ClientHandle", "SipStack", "bind_udp_and_tcp", "serve_stream"]
