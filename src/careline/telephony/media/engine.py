@@ -92,6 +92,7 @@ class MediaEngine:
         self._comfort_noise = comfort_noise
         self._streams: dict[MediaStream, None] = {}
         self._detector = DtmfDetector()
+        self._pressing: dict[MediaStream, None] = {}  # in-band key press under way
         self._task: asyncio.Task[None] | None = None
         self.pacer: TickPacer | None = None
         self.ticks = 0
@@ -151,6 +152,7 @@ class MediaEngine:
 
     def forget(self, stream: MediaStream) -> None:
         """Drop a closed stream and free its ports."""
+        self._pressing.pop(stream, None)
         if stream in self._streams:
             del self._streams[stream]
             self._in_use.discard(stream.local_port)
@@ -227,13 +229,25 @@ class MediaEngine:
     def _detect(self, codec: Codec, streams: list[MediaStream]) -> None:
         joined = b"".join([stream.core.frame or b"" for stream in streams])
         frames = np.frombuffer(joined, dtype=np.uint8).reshape(len(streams), FRAME_SAMPLES)
-        for stream, index in zip(
-            streams, self._detector.classify(frames, codec).tolist(), strict=True
-        ):
-            core = stream.core
-            if index >= 0:
-                core.feed_tone(KEYPAD[index])
-            elif not core.tone_idle:
-                core.feed_tone("")
-            if core.events:
+        keys = self._detector.classify(frames, codec)
+        # Only frames with a key, and streams whose debouncer is mid-press, need Python
+        # work; the other streams (nearly all of them, nearly always) are left alone.
+        hits = np.flatnonzero(keys >= 0)
+        heard: set[MediaStream] = set()
+        for index, key in zip(hits.tolist(), keys[hits].tolist(), strict=True):
+            stream = streams[index]
+            heard.add(stream)
+            self._pressing[stream] = None
+            stream.core.feed_tone(KEYPAD[key])
+            if stream.core.events:
                 stream.dispatch()
+        for stream in list(self._pressing):
+            core = stream.core
+            if core.codec is not codec:
+                continue
+            if stream not in heard and core.frame is not None:
+                core.feed_tone("")
+                if core.events:
+                    stream.dispatch()
+            if core.tone_idle:
+                del self._pressing[stream]
