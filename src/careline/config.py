@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     rtp_timeout_seconds: int = Field(30, ge=1)
     # Real-time (SCHED_RR) priority of the voice workers when there are several; 0: off.
     voice_realtime_priority: int = Field(0, ge=0, le=99)
+    # SIP port of the line for the calls Careline places (campaigns, complaint answers,
+    # reply calls) when voice runs in several workers; 0: a free port.
+    outbound_sip_port: int = Field(0, ge=0, le=65535)
 
     # Notification channels (see docs/channels.md). Empty host: channel not configured.
     sms_provider: Literal["", "smpp", "cmpp", "tencent"] = ""
@@ -171,7 +174,6 @@ class Settings(BaseSettings):
     campaign_lease_seconds: float = Field(900.0, ge=10)
     campaign_interval_seconds: float = Field(5.0, gt=0)
     campaign_marketing_sms: bool = False  # SMS route approved for marketing (greetings)
-    campaign_sip_port: int = Field(0, ge=0, le=65535)  # campaign calls with voice workers > 1
 
     # Integration with the hospital's systems (docs/integration.md).
     his_mllp_host: str = "127.0.0.1"

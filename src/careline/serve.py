@@ -35,7 +35,8 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
 
     acd = start_acd(careline, app)  # agents' desks and the queue share one live centre
     phone: Any = None
-    reply_calls: Any = None
+    # The line Careline's own calls go out on (campaigns, complaint answers, reply calls).
+    outbound: Any = None
     if voice and voice_workers > 1:
         from careline.ivr.runtime import phone_ivr
         from careline.telephony.workers import start_voice_pool
@@ -44,30 +45,30 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
         # answers: each worker then loads them in moments instead of synthesising under load.
         await phone_ivr(careline, warm=False).warm_up()
         phone = await start_voice_pool(settings, voice_workers)
+        if settings.trunk_configured:
+            from careline.telephony.outbound_line import start_outbound_line
+
+            # The workers' calls cannot be driven from here: a line of its own, on
+            # CARELINE_OUTBOUND_SIP_PORT (docs/telephony.md, "Scaling").
+            outbound = await start_outbound_line(settings)
     elif voice:
-        from careline.telephony.feedback_calls import VoiceFeedbackDialer
         from careline.telephony.runtime import start_phone_line
 
         phone = await start_phone_line(settings, careline, queue=acd.queue)
         if settings.trunk_configured:
-            # Complaint answers may be read to patients by a call through the trunk.
-            app.state.complaints_dialer = VoiceFeedbackDialer(phone)
-            from careline.voicemail.reply_calls import start_reply_calls
+            outbound = phone
+    if outbound is not None:
+        from careline.telephony.feedback_calls import VoiceFeedbackDialer
+        from careline.voicemail.reply_calls import start_reply_calls
 
-            # Patients who asked for it are called when a doctor's reply is ready.
-            reply_calls = start_reply_calls(careline, phone)
+        # Complaint answers may be read to patients by a call through the trunk, and
+        # patients who asked for it are called when a doctor's reply is ready.
+        app.state.complaints_dialer = VoiceFeedbackDialer(outbound)
+        reply_calls = start_reply_calls(careline, outbound)
     from careline.campaigns.runtime import CampaignWorker
 
-    # Campaign calls need a trunk; with voice workers they use a line of their own on
-    # CARELINE_CAMPAIGN_SIP_PORT (docs/campaigns.md). SMS/email run anyway.
-    dials = voice and voice_workers <= 1 and settings.trunk_configured
-    campaigns = CampaignWorker(
-        settings,
-        careline.uow,
-        careline.clock,
-        voice=phone if dials else None,
-        own_line=voice and voice_workers > 1,
-    )
+    # SMS and email campaigns run anyway; calls need the line.
+    campaigns = CampaignWorker(settings, careline.uow, careline.clock, voice=outbound)
     await campaigns.start()
     web_url = f"http://{settings.http_host}:{settings.http_port}/"
     print(f"Careline web: {web_url}", flush=True)  # noqa: T201 - the operator's first line
@@ -81,8 +82,10 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
             await reply_calls.stop()
         await background.stop()
         await acd.stop()
-        if phone is not None:
-            with contextlib.suppress(Exception):
-                await phone.stop()
+        lines = [phone] + ([outbound] if outbound is not phone else [])
+        for line in lines:
+            if line is not None:
+                with contextlib.suppress(Exception):
+                    await line.stop()
         await careline.close()
         log.info("stopped")

@@ -1,4 +1,8 @@
-"""`careline serve --voice-workers 2` still makes campaign calls, on the campaigns' own line."""
+"""`careline serve --voice-workers 2` still places Careline's own calls, on the outbound line.
+
+A campaign call, and a doctor's reply call: each reaches a real baresip behind the trunk
+from the hospital's number while the SIP port belongs to the voice workers' front.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +27,18 @@ from careline.config import Settings
 from careline.db.engine import make_engine
 from careline.db.uow import UnitOfWork
 from careline.kit.clock import Clock
+from careline.voicemail import service as voicemail
+from careline.voicemail.model import VoiceMessage
+from tests.e2e.test_doctor_reply_call import (
+    PATIENT_HZ,
+    PIN,
+    REPLY_HZ,
+    a_replied_message,
+    patient_account,
+)
 from tests.integration.campaigns.helpers import add_patients, patient
-from tests.integration.telephony.phones import CODECS, phone
+from tests.integration.telephony.phones import CODECS, frames_with, phone
+from tests.support.baresip import tone
 from tests.support.ports import free_port, free_port_range
 from tests.support.server import CARELINE, server_env
 
@@ -99,3 +113,55 @@ async def test_serve_with_two_voice_workers_dials_a_campaign(tmp_path: Path) -> 
     calls = [e for e in device.events if e.get("event") and e.get("type") == "CALL_ESTABLISHED"]
     assert len(calls) == 1
     assert HOSPITAL in str(calls[0].get("peeruri", ""))
+
+
+async def test_serve_with_two_voice_workers_calls_the_patient_with_the_reply(
+    tmp_path: Path,
+) -> None:
+    async with phone(tmp_path, "patient", patient_account(), tone(PATIENT_HZ, 90.0)) as device:
+        low, high = free_port_range(40)
+        env = server_env(
+            tmp_path,
+            CARELINE_HTTP_PORT=str(free_port()),
+            CARELINE_SIP_PORT=str(free_port()),
+            CARELINE_RTP_PORT_MIN=str(low),
+            CARELINE_RTP_PORT_MAX=str(high),
+            CARELINE_TRUNK_HOST="127.0.0.1",
+            CARELINE_TRUNK_PORT=str(device.sip_port),
+            CARELINE_TRUNK_CALLER_ID=HOSPITAL,
+            CARELINE_VOICEMAIL_INTERVAL_SECONDS="1",
+        )
+        upgraded = subprocess.run(
+            [*CARELINE, "db", "upgrade"], env=env, capture_output=True, text=True, check=False
+        )
+        assert upgraded.returncode == 0, upgraded.stderr
+        engine = make_engine(Settings(data_dir=tmp_path).resolved_database_url)
+        message = await a_replied_message(engine, tmp_path)
+        log = (tmp_path / "serve.log").open("w")
+        serve = subprocess.Popen(
+            [*CARELINE, "serve", "--voice-workers", "2"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            await device.wait_event("CALL_ESTABLISHED", timeout=90)
+            await asyncio.sleep(3.0)  # part of the greeting
+            await device.send_digits(f"{PIN}#", gap=0.3)
+            await device.wait_event("CALL_CLOSED", timeout=90)
+            async with UnitOfWork(engine) as uow:
+                stored = await voicemail.retrieve_reply(uow, number=message.number, pin=PIN)
+        finally:
+            serve.terminate()
+            try:
+                serve.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+            log.close()
+            await engine.dispose()
+        heard = device.heard()
+        incoming = [e for e in device.events if e.get("type") == "CALL_ESTABLISHED"]
+    assert frames_with(heard, REPLY_HZ) >= 100, (tmp_path / "serve.log").read_text()
+    assert HOSPITAL in str(incoming[0].get("peeruri", ""))
+    assert isinstance(stored, VoiceMessage)
+    assert stored.reply_called_at is not None

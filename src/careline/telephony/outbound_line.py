@@ -1,12 +1,13 @@
-"""A voice server of the campaigns' own, for calls when voice runs in worker processes.
+"""The line for calls Careline places itself when voice runs in worker processes.
 
 With ``careline serve --voice-workers N`` (N > 1) the SIP port belongs to the front and the
-calls to worker processes, which the dialler cannot drive from the main process. Outbound
-calls need no shared port, though: an INVITE's responses go back to its ``Via`` and the
-in-dialog requests (the patient's BYE) to its ``Contact``, both this server's own address.
-So the dialler gets a VoiceServer bound to ``CARELINE_CAMPAIGN_SIP_PORT`` (0: a free port),
-with the trunk settings of the line and RTP ports from the same range (a pair a worker
-holds fails to bind and is skipped). Calls that arrive here are refused with 480.
+calls to worker processes, which the main process cannot drive. The calls Careline places on
+its own (campaign calls, complaint answers read to the patient, doctors' reply calls) need no
+shared port, though: an INVITE's responses go back to its ``Via`` and the in-dialog requests
+(the patient's BYE) to its ``Contact``, both this server's own address. So they go through a
+VoiceServer of their own bound to ``CARELINE_OUTBOUND_SIP_PORT`` (0: a free port), with the
+trunk settings of the line and RTP ports from the same range (a pair a worker holds fails to
+bind and is skipped). Calls that arrive here are refused with 480.
 """
 
 from __future__ import annotations
@@ -26,15 +27,15 @@ async def refuse_inbound(call: Call) -> None:
     await call.hangup()
 
 
-def campaign_line(settings: Settings) -> VoiceServer:
-    """Build (not start) the outbound-only voice server for campaign calls."""
+def outbound_line(settings: Settings) -> VoiceServer:
+    """Build (not start) the outbound-only voice server."""
     return VoiceServer(
         host=settings.sip_host,
-        port=settings.campaign_sip_port,
+        port=settings.outbound_sip_port,
         rtp_port_min=settings.rtp_port_min,
         rtp_port_max=settings.rtp_port_max,
         trunk=trunk_from(settings),
-        max_calls=settings.campaign_max_lines,
+        max_calls=settings.max_calls,
         max_call_seconds=settings.max_call_seconds,
         rtp_timeout=settings.rtp_timeout_seconds,
         entry_flow=refuse_inbound,
@@ -43,9 +44,14 @@ def campaign_line(settings: Settings) -> VoiceServer:
     )
 
 
-async def start_campaign_line(settings: Settings) -> VoiceServer:
-    """Start the campaign line and return it (``stop()`` to end it)."""
-    server = campaign_line(settings)
-    await server.start()
-    log.info("campaign_line_started", port=server.port)
+async def start_outbound_line(settings: Settings) -> VoiceServer | None:
+    """Start the outbound line; None when its fixed port is taken (messages still go)."""
+    server = outbound_line(settings)
+    try:
+        await server.start()
+    except OSError:
+        log.error("outbound_line_failed", port=settings.outbound_sip_port)
+        await server.stop()
+        return None
+    log.info("outbound_line_started", port=server.port)
     return server

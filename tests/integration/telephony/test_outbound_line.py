@@ -1,7 +1,8 @@
-"""Campaign calls on a line of their own (``careline serve --voice-workers`` > 1).
+"""Careline's own calls on a line of their own (``careline serve --voice-workers`` > 1).
 
-The worker starts its own voice server on a free SIP port with the trunk settings, calls a
-real baresip behind the trunk, and refuses calls that arrive on that port.
+The outbound line is a voice server on a free SIP port with the trunk settings: the
+campaign worker calls a real baresip behind the trunk through it, and calls that arrive on
+that port are refused.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from careline.campaigns.runtime import CampaignWorker
 from careline.config import Settings
 from careline.db.uow import UnitOfWork
 from careline.kit.clock import Clock
+from careline.telephony.outbound_line import start_outbound_line
 from tests.integration.campaigns.helpers import add_patients, patient
 from tests.integration.telephony.phones import CODECS, phone
 from tests.integration.telephony.sipclient import Dialogue, RawSip, sdp
@@ -48,7 +50,7 @@ async def _wait_reached(engine: AsyncEngine, campaign_id: int) -> None:
 
 
 @pytest.mark.asyncio
-async def test_worker_calls_through_its_own_line_and_refuses_inbound(
+async def test_campaigns_call_through_the_outbound_line_and_it_refuses_inbound(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
     account = f"<sip:13900000001@127.0.0.1>;regint=0;answermode=auto;{CODECS}"
@@ -81,13 +83,11 @@ async def test_worker_calls_through_its_own_line_and_refuses_inbound(
             await service.start_campaign(
                 uow, campaign_id=campaign.id, clock=clock, policy=campaign_policy(settings)
             )
-        worker = CampaignWorker(
-            settings, lambda: UnitOfWork(engine), clock, voice=None, own_line=True
-        )
+        line = await start_outbound_line(settings)
+        assert line is not None
+        worker = CampaignWorker(settings, lambda: UnitOfWork(engine), clock, voice=line)
         await worker.start()
         try:
-            line = worker.line
-            assert line is not None
             assert line.port not in (0, settings.sip_port, device.sip_port)
             await _wait_reached(engine, campaign.id)
             caller = await RawSip.open()
@@ -99,7 +99,7 @@ async def test_worker_calls_through_its_own_line_and_refuses_inbound(
                 caller.close()
         finally:
             await worker.stop()
-        assert worker.line is None
+            await line.stop()
     async with UnitOfWork(engine) as uow:
         targets = await results.list_targets(uow, campaign_id=campaign.id)
         attempts = await results.list_attempts(uow, campaign_id=campaign.id)
@@ -112,38 +112,22 @@ async def test_worker_calls_through_its_own_line_and_refuses_inbound(
     assert re.match(rb"SIP/2\.0 480", refused)
 
 
-def test_without_voice_workers_no_own_line_is_started(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, trunk_host="127.0.0.1")
-    no_trunk = Settings(data_dir=tmp_path)
-    assert CampaignWorker(settings, _no_uow, Clock(), voice=None)._own_line is False
-    assert CampaignWorker(no_trunk, _no_uow, Clock(), voice=None, own_line=True)._own_line is False
-    assert CampaignWorker(settings, _no_uow, Clock(), voice=None, own_line=True)._own_line
-
-
-def _no_uow() -> UnitOfWork:
-    raise AssertionError("not used")
-
-
 @pytest.mark.asyncio
-async def test_a_taken_campaign_port_leaves_messages_running(
-    engine: AsyncEngine, tmp_path: Path
-) -> None:
+async def test_a_taken_outbound_port_gives_no_line(tmp_path: Path) -> None:
     taken = await RawSip.open()
     try:
         settings = Settings(
             data_dir=tmp_path,
             trunk_host="127.0.0.1",
-            campaign_sip_port=taken.port,
-            smtp_host="127.0.0.1",
+            outbound_sip_port=taken.port,
         )
-        worker = CampaignWorker(
-            settings, lambda: UnitOfWork(engine), Clock(), voice=None, own_line=True
-        )
-        await worker.start()
+        assert await start_outbound_line(settings) is None
+        # The port's owner is untouched and still serves.
+        probe = await RawSip.open()
         try:
-            assert worker.line is None
-            assert worker._task is not None  # the email side still runs
+            probe.send(b"OPTIONS sip:x SIP/2.0\r\n\r\n", ("127.0.0.1", taken.port))
+            assert await taken.first(b"OPTIONS", 2.0) is not None
         finally:
-            await worker.stop()
+            probe.close()
     finally:
         taken.close()
