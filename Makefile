@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The media engine's hot modules, compiled in place with mypyc (scripts/compile_media.py).
+COMPILED := src/careline/telephony/media/compiled.sha256
+MEDIA_SOURCES := $(wildcard src/careline/telephony/media/*.py)
 
 .PHONY: run test test-fast lint bench install system system-test clean
 
@@ -23,7 +26,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test,lint]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(COMPILED): $(STAMP) scripts/compile_media.py $(MEDIA_SOURCES)
+	$(BIN)/python scripts/compile_media.py
+
+install: $(STAMP) $(COMPILED)
 
 test: system-test install
 	$(BIN)/pytest -q -p no:cacheprovider
@@ -41,4 +47,5 @@ bench: system-test install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
+	test ! -x $(BIN)/python || $(BIN)/python scripts/compile_media.py --clean
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

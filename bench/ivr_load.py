@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from careline.telephony.calls import Call
-from careline.telephony.media import Prompt
+from careline.telephony.media import COMPILED, Prompt
 from careline.telephony.media.g711 import Codec
 
 HERE = Path(__file__).resolve().parent
@@ -410,6 +410,7 @@ async def load(args: argparse.Namespace) -> None:
                 pool.address, calls, args.probes, work, args.caller_audio, args.sipp_realtime
             )
             result["caller_audio"] = args.caller_audio
+            result["media_compiled"] = COMPILED  # scripts/compile_media.py
             used = [_cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
             busy, total = _machine_busy()
             # Everything the machine did meanwhile, including other work on it (cores busy).

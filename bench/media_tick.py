@@ -11,28 +11,41 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
+import socket
 import statistics
+import struct
 import time
 
 import numpy as np
 import uvloop
 
-from careline.telephony.media import Codec, MediaEngine, MediaStream, Prompt
+from careline.telephony.media import COMPILED, Codec, MediaEngine, Prompt
 from careline.telephony.media.core import StreamCore
 
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
-class StampingSender:
-    """Stand in for a stream's ``send_rtp`` and note when each packet left (a sample)."""
 
-    def __init__(self, stream: MediaStream) -> None:
-        self.inner = stream.send_rtp
+class Sink:
+    """A plain socket a sampled stream sends to; notes each packet's kernel arrival time."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.stamps: list[float] = []
-        stream.send_rtp = self  # type: ignore[method-assign]
+        loop.add_reader(self.sock.fileno(), self._readable)
 
-    def __call__(self, data: bytes) -> None:
-        self.stamps.append(time.monotonic())
-        self.inner(data)
+    def _readable(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                _, ancillary, _, _ = self.sock.recvmsg(2048, 64)
+                for level, kind, data in ancillary:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                        seconds, nanos = struct.unpack("qq", data[:16])
+                        self.stamps.append(seconds + nanos / 1e9)
 
 
 def send_jitter(stamps: list[float]) -> list[float]:
@@ -40,21 +53,25 @@ def send_jitter(stamps: list[float]) -> list[float]:
     return [abs(b - a - 0.02) for a, b in zip(stamps, stamps[1:], strict=False)]
 
 
-class TimedEngine(MediaEngine):
-    """Record when each tick starts and how long it runs."""
+class TickTimer:
+    """How late each round of ticks started and how long it ran (the after-tick hook)."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, engine: MediaEngine) -> None:
+        self.engine = engine
         self.lateness: list[float] = []
         self.durations: list[float] = []
+        self._ticks = 0
+        engine.after_tick = self
 
-    def tick(self, now: float) -> None:
-        start = time.monotonic()
-        if self.pacer is not None:
-            # The pacer has moved past the tick being run; its own deadline is one before.
-            self.lateness.append(start - (self.pacer.next_deadline - self.pacer.interval))
-        super().tick(now)
-        self.durations.append(time.monotonic() - start)
+    def __call__(self, now: float) -> None:
+        pacer = self.engine.pacer
+        if self.engine.ticks == self._ticks:
+            return  # woken before the deadline: no tick ran
+        self._ticks = self.engine.ticks
+        if pacer is not None:
+            # The pacer has moved past the round; its last deadline is one interval before.
+            self.lateness.append(now - (pacer.next_deadline - pacer.interval))
+        self.durations.append(time.monotonic() - now)
 
 
 def pure_costs(streams: int) -> tuple[float, float]:
@@ -86,7 +103,8 @@ def pure_costs(streams: int) -> tuple[float, float]:
 
 
 async def run(streams: int, seconds: float, port_base: int) -> None:
-    engine = TimedEngine("127.0.0.1", port_base, port_base + 2 * streams + 400, rtp_timeout=60)
+    engine = MediaEngine("127.0.0.1", port_base, port_base + 2 * streams + 400, rtp_timeout=60)
+    timer = TickTimer(engine)
     await engine.start()
     opened = [await engine.open_stream() for _ in range(streams)]
     t = np.arange(8000 * 30) / 8000
@@ -106,15 +124,26 @@ async def run(streams: int, seconds: float, port_base: int) -> None:
             dtmf_payload_type=101,
         )
     players = [asyncio.ensure_future(s.play(prompt)) for s in opened[::2]]
-    sampled = opened[:: max(len(opened) // 40, 1)]
-    stampers = []
-    for stream in sampled:
-        stampers.append(StampingSender(stream))
+    # 40 of the playing streams send to plain sockets that timestamp each arrival; their
+    # partners hang up, or symmetric RTP would turn the sound back to them.
+    loop = asyncio.get_running_loop()
+    sinks = []
+    step = max(len(opened) // 40, 2)
+    for stream, partner in zip(opened[::step], opened[1::step], strict=False):
+        partner.close()
+        sink = Sink(loop)
+        stream.configure(
+            remote=sink.sock.getsockname(),
+            codec=Codec.PCMA,
+            payload_type=8,
+            dtmf_payload_type=101,
+        )
+        sinks.append(sink)
     await asyncio.sleep(1.0)  # settle
-    engine.lateness.clear()
-    engine.durations.clear()
-    for stamper in stampers:
-        stamper.stamps.clear()
+    timer.lateness.clear()
+    timer.durations.clear()
+    for sink in sinks:
+        sink.stamps.clear()
     cpu, wall = time.process_time(), time.monotonic()
     await asyncio.sleep(seconds)
     cpu, wall = time.process_time() - cpu, time.monotonic() - wall
@@ -122,13 +151,16 @@ async def run(streams: int, seconds: float, port_base: int) -> None:
     for player in players:
         player.cancel()
     await engine.stop()
-    late = sorted(engine.lateness)
-    dur = sorted(engine.durations)
+    for sink in sinks:
+        loop.remove_reader(sink.sock.fileno())
+        sink.sock.close()
+    late = sorted(timer.lateness)
+    dur = sorted(timer.durations)
 
     def pct(values: list[float], q: float) -> float:
         return values[min(int(q * len(values)), len(values) - 1)] * 1e3
 
-    print(f"streams={streams} ticks={len(late)} (expected {int(seconds / 0.02)})")
+    print(f"streams={streams} rounds of ticks={len(late)} (ticks due {int(seconds / 0.02)})")
     print(
         f"cpu {100 * cpu / wall:.1f}% of one core; {1e6 * cpu / wall / streams:.1f} µs/s per stream"
     )
@@ -142,11 +174,11 @@ async def run(streams: int, seconds: float, port_base: int) -> None:
     )
     # A stream's packet leaves at tick start + its place in the tick; the jitter of its
     # spacing is bounded by the spread of (lateness + duration).
-    send = sorted(a + b for a, b in zip(engine.lateness, engine.durations, strict=True))
+    send = sorted(a + b for a, b in zip(timer.lateness, timer.durations, strict=True))
     print(f"worst send offset ms: p99 {pct(send, 0.99):.2f}")
-    jitter = sorted(j for stamper in stampers for j in send_jitter(stamper.stamps))
+    jitter = sorted(j for sink in sinks for j in send_jitter(sink.stamps))
     print(
-        f"RTP send jitter over {len(stampers)} sampled streams, ms: p50 {pct(jitter, 0.5):.2f} "
+        f"RTP send jitter over {len(sinks)} sampled streams, ms: p50 {pct(jitter, 0.5):.2f} "
         f"p99 {pct(jitter, 0.99):.2f} max {pct(jitter, 1.0):.2f}"
     )
     print(f"packets received {received} ({received / streams / 50:.1f} s worth per stream)")
@@ -159,7 +191,8 @@ def main() -> None:
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     args = parser.parse_args()
     per_tick, per_packet = pure_costs(1000)
-    print(f"pure core: {per_tick:.2f} µs per stream-tick, {per_packet:.2f} µs per packet received")
+    print(f"media engine compiled: {COMPILED}")
+    print(f"core: {per_tick:.2f} µs per stream-tick, {per_packet:.2f} µs per packet received")
     factory = uvloop.new_event_loop if args.loop == "uvloop" else asyncio.new_event_loop
     with asyncio.Runner(loop_factory=factory) as runner:
         runner.run(run(args.streams, args.seconds, random.randrange(20000, 40000, 2)))

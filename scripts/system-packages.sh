@@ -3,7 +3,7 @@
 # As root it installs them with apt-get; otherwise it prints the command to run.
 set -euo pipefail
 
-run_packages=(python3 python3-venv python3-dev espeak-ng sox fonts-wqy-zenhei)
+run_packages=(python3 python3-venv python3-dev gcc espeak-ng sox fonts-wqy-zenhei)
 test_packages=(postgresql chromium baresip-core sip-tester dovecot-imapd hylafax-server openssl kamailio)
 
 case "${1:-run}" in

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
-from careline.telephony.bridge_recording import audio_of, tap
+from careline.telephony.bridge_recording import audio_of
 from careline.telephony.media import MediaStream
 from careline.telephony.media.core import StreamCore
 from careline.telephony.media.g711 import encode
@@ -66,13 +66,6 @@ class FrameMixer:
         return ready
 
 
-class _Discard(StreamCore):
-    """A relay target that drops every packet: the supervisor is never heard."""
-
-    def relay_in(self, *_: Any, **__: Any) -> bytes | None:
-        return None
-
-
 class SilentMonitor:
     """Send the mix of a bridged call's two legs to a listener's stream until ``stop``."""
 
@@ -80,10 +73,13 @@ class SilentMonitor:
         self._out = listener
         self._mixer = FrameMixer()
         self._ts = 0
-        listener.core.set_relay(_Discard(now=0.0))
+        # The supervisor's own audio is relayed to a leg with no remote, which drops it:
+        # nobody hears the supervisor, and the listener's stream sends only the mix.
+        self._discard = StreamCore(now=0.0)
+        listener.core.set_relay(self._discard)
         self._untaps = [
-            tap(caller, lambda packet: self._take(0, packet)),
-            tap(agent, lambda packet: self._take(1, packet)),
+            caller.tap_relay(lambda packet: self._take(0, packet)),
+            agent.tap_relay(lambda packet: self._take(1, packet)),
         ]
 
     def _take(self, side: int, packet: bytes) -> None:
@@ -107,7 +103,7 @@ class SilentMonitor:
         for untap in self._untaps:
             untap()
         self._untaps = []
-        if isinstance(self._out.core.relay, _Discard):
+        if self._out.core.relay is self._discard:
             self._out.core.set_relay(None)
 
 

@@ -1,15 +1,14 @@
 """Record a bridged call: both directions of the relayed RTP mixed into one WAV.
 
 While two legs are bridged the media engine relays packets without decoding them, so the
-stream's own recorder hears nothing. This taps each leg's ``relay_out`` (the packet already
-rewritten for the other leg), decodes the G.711 payload and places it on one timeline by
-arrival time, so the two voices are mixed as the parties heard them.
+stream's own recorder hears nothing. This taps what each leg relays (``tap_relay``: the
+packet already rewritten for the other leg), decodes the G.711 payload and places it on
+one timeline by arrival time, so the two voices are mixed as the parties heard them.
 """
 
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,43 +23,6 @@ _PAYLOAD_TYPES = {0: Codec.PCMU, 8: Codec.PCMA}
 MAX_SECONDS = 4 * 3600
 _GAP = SAMPLE_RATE // 10  # 100 ms behind the clock counts as a pause
 Chunks = list[tuple[float, npt.NDArray[np.int16]]]
-
-
-class _StreamTap:
-    """Every packet one stream relays to its peer, also handed to listeners."""
-
-    def __init__(self, stream: MediaStream) -> None:
-        self.stream = stream
-        self.listeners: list[Callable[[bytes], None]] = []
-        self._send = stream.relay_out
-
-        def tapped(packet: bytes) -> None:
-            for listener in list(self.listeners):
-                listener(packet)
-            self._send(packet)
-
-        stream.relay_out = tapped  # type: ignore[method-assign]
-
-    def remove(self, listener: Callable[[bytes], None]) -> None:
-        if listener in self.listeners:
-            self.listeners.remove(listener)
-        if not self.listeners and "relay_out" in vars(self.stream):
-            del self.stream.relay_out  # back to the class's method
-            _TAPS.pop(self.stream, None)
-
-
-# One tap per stream, so a recording and a listening supervisor can share a leg and stop
-# in any order.
-_TAPS: weakref.WeakKeyDictionary[MediaStream, _StreamTap] = weakref.WeakKeyDictionary()
-
-
-def tap(stream: MediaStream, listener: Callable[[bytes], None]) -> Callable[[], None]:
-    """Hand ``listener`` each packet ``stream`` relays to its bridged peer; return the undo."""
-    found = _TAPS.get(stream)
-    if found is None:
-        found = _TAPS[stream] = _StreamTap(stream)
-    found.listeners.append(listener)
-    return lambda: found.remove(listener)
 
 
 def audio_of(packet: bytes) -> npt.NDArray[np.int16] | None:
@@ -79,8 +41,8 @@ class BridgeRecorder:
         self._started = self._now()
         self._chunks: tuple[Chunks, Chunks] = ([], [])
         self._untaps = [
-            tap(a, lambda packet: self._take(0, packet)),
-            tap(b, lambda packet: self._take(1, packet)),
+            a.tap_relay(lambda packet: self._take(0, packet)),
+            b.tap_relay(lambda packet: self._take(1, packet)),
         ]
 
     def _take(self, side: int, packet: bytes) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+import socket
 
 import numpy as np
+import pytest
 
 from careline.acd.monitor import FrameMixer
-from careline.telephony.bridge_recording import audio_of, tap
-from careline.telephony.media import MediaStream
+from careline.telephony.bridge_recording import audio_of
+from careline.telephony.media import MediaEngine, bridge
 from careline.telephony.media.g711 import Codec, encode
+from tests.support.ports import free_port_range
 
 
 def frame(value: int) -> np.ndarray:
@@ -37,29 +39,31 @@ def test_loud_pairs_are_clipped() -> None:
     assert mixed[0] == 32767
 
 
-class Stream:
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def relay_out(self, packet: bytes) -> None:
-        self.sent.append(packet)
-
-
-def test_two_taps_share_a_stream_and_stop_in_any_order() -> None:
-    fake = Stream()
-    stream = cast(MediaStream, fake)
-    first: list[bytes] = []
-    second: list[bytes] = []
-    untap_first = tap(stream, first.append)
-    untap_second = tap(stream, second.append)
-    stream.relay_out(b"a")
-    untap_first()
-    stream.relay_out(b"b")
-    untap_second()
-    stream.relay_out(b"c")
-    assert fake.sent == [b"a", b"b", b"c"]
+@pytest.mark.asyncio
+async def test_two_taps_share_a_stream_and_stop_in_any_order() -> None:
+    engine = MediaEngine("127.0.0.1", *free_port_range(8))
+    a, b = await engine.open_stream(), await engine.open_stream()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as phone:
+        phone.bind(("127.0.0.1", 0))
+        phone.settimeout(2.0)
+        b.configure(
+            remote=phone.getsockname(), codec=Codec.PCMA, payload_type=8, dtmf_payload_type=None
+        )
+        bridge(a, b)
+        first: list[bytes] = []
+        second: list[bytes] = []
+        untap_first = a.tap_relay(first.append)
+        untap_second = a.tap_relay(second.append)
+        a.relay_out(b"a")
+        untap_first()
+        a.relay_out(b"b")
+        untap_second()
+        untap_second()  # twice is harmless
+        a.relay_out(b"c")
+        # The bridged leg's phone gets every packet, tapped or not.
+        assert [phone.recv(64) for _ in range(3)] == [b"a", b"b", b"c"]
     assert (first, second) == ([b"a"], [b"a", b"b"])
-    assert "relay_out" not in vars(cast(Any, fake))
+    await engine.stop()
 
 
 def test_only_g711_audio_is_decoded() -> None:

@@ -79,6 +79,7 @@ class MediaStream:
         self.send_failures = 0
         self._connected: Addr | None = None  # where the RTP socket is connected, if anywhere
         self.peer: MediaStream | None = None
+        self._relay_listeners: list[Callable[[bytes], None]] = []
         self._digits: deque[str] = deque()
         self._digit_waiter: asyncio.Future[str | None] | None = None
         self._plays: dict[int, asyncio.Future[str | None]] = {}
@@ -243,9 +244,25 @@ class MediaStream:
 
     def relay_out(self, packet: bytes) -> None:
         """Send a packet rewritten for the bridged leg from that leg's socket."""
+        if self._relay_listeners:
+            for listener in list(self._relay_listeners):
+                listener(packet)
         peer = self.peer
         if peer is not None:
             peer.send_rtp(packet)
+
+    def tap_relay(self, listener: Callable[[bytes], None]) -> Callable[[], None]:
+        """Hand ``listener`` each packet relayed to the bridged leg; return the undo.
+
+        A recording and a listening supervisor can tap one leg and stop in any order.
+        """
+        self._relay_listeners.append(listener)
+
+        def untap() -> None:
+            if listener in self._relay_listeners:
+                self._relay_listeners.remove(listener)
+
+        return untap
 
     def flush_rtcp(self) -> None:
         """Send the RTCP datagrams the core has queued."""

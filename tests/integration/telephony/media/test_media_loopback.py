@@ -220,8 +220,8 @@ async def test_ports_are_even_pairs_and_freed_on_close() -> None:
 async def test_a_failing_stream_is_closed_and_the_others_play_on(engine: MediaEngine) -> None:
     broken, caller, server = [await engine.open_stream() for _ in range(3)]
     connect(caller, server)
-    broken.configure(remote=(HOST, 9), codec=Codec.PCMU, payload_type=0, dtmf_payload_type=None)
-    broken.core._jitter = None  # type: ignore[assignment]  # simulated fault in its tick
+    # A fault in its tick: a payload type no RTP header can carry fails to pack.
+    broken.configure(remote=(HOST, 9), codec=Codec.PCMU, payload_type=300, dtmf_payload_type=None)
     assert await asyncio.wait_for(broken.wait_closed(), 2.0) == "closed"
     caller.send_dtmf("0")
     assert await server.next_digit(2.0) == "0"
