@@ -43,6 +43,10 @@ MODULES = (
 MANIFEST = PACKAGE / "compiled.sha256"
 
 
+def _say(text: str) -> None:
+    sys.stdout.write(f"{text}\n")
+
+
 def source_digest(name: str) -> str:
     """Return the SHA-256 of one hot module's source."""
     return hashlib.sha256((PACKAGE / f"{name}.py").read_bytes()).hexdigest()
@@ -61,14 +65,15 @@ def clean() -> None:
 def compile_modules() -> bool:
     """Compile in place; return False (pure Python stays) when the toolchain is missing."""
     include = Path(sysconfig.get_paths()["include"]) / "Python.h"
-    if shutil.which(sysconfig.get_config_var("CC").split()[0] or "cc") is None:
-        print("compile_media: no C compiler; the media engine runs as pure Python")
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        _say("compile_media: no C compiler; the media engine runs as pure Python")
         return False
     if not include.exists():
-        print(f"compile_media: no {include}; the media engine runs as pure Python")
+        _say(f"compile_media: no {include}; the media engine runs as pure Python")
         return False
     from mypyc.build import mypycify
-    from setuptools import setup
+    from setuptools import setup  # type: ignore[import-untyped]
 
     clean()
     paths = [str(PACKAGE.relative_to(SRC) / f"{name}.py") for name in MODULES]
@@ -95,10 +100,10 @@ def main() -> None:
     """Compile, or with ``--clean`` (or CARELINE_COMPILE=0) go back to pure Python."""
     if "--clean" in sys.argv[1:] or os.environ.get("CARELINE_COMPILE") == "0":
         clean()
-        print("compile_media: pure-Python media engine")
+        _say("compile_media: pure-Python media engine")
         return
     if compile_modules():
-        print(f"compile_media: {len(MODULES)} media modules compiled")
+        _say(f"compile_media: {len(MODULES)} media modules compiled")
 
 
 if __name__ == "__main__":

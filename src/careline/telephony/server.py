@@ -169,6 +169,11 @@ class VoiceServer:
                     leg.hangup("max_duration")
             self.registrar.expire(now)
             self.limiter.prune(now)
+            # A TCP phone is heard of at least at each registration refresh or within a
+            # call: past both the longest expiry and the longest call, its connection to
+            # the front is gone, and the address may come back as a UDP phone's.
+            idle = max(self.max_call_seconds, self.registrar.max_expires) + 600
+            self.stack.prune_stream_peers(now, idle)
 
     # ---- SIP events ------------------------------------------------------------------
 

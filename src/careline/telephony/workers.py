@@ -110,7 +110,7 @@ class _WorkerRelay(asyncio.DatagramProtocol):
             if change is not None:
                 self._server.registrar.apply(change, self._server.stack.now)
                 if change.stream and change.source is not None and change.remaining > 0:
-                    self._server.stack.stream_peers.add(change.source)
+                    self._server.stack.mark_stream_peer(change.source)
             return
         envelope = unwrap(data)
         if envelope is None:

@@ -131,9 +131,10 @@ class SipStack:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tcp_server: asyncio.Server | None = None
         self._connections: dict[Address, asyncio.StreamWriter] = {}
-        # A voice worker's phones on TCP: their connection is the front's, reached
-        # through the relay (``adopt``), which ``send_stream`` writes to.
-        self.stream_peers: set[Address] = set()
+        # A voice worker's phones on TCP, with when each was last heard of: their
+        # connection is the front's, reached through the relay (``adopt``), which
+        # ``send_stream`` writes to.
+        self.stream_peers: dict[Address, float] = {}
 
     async def start(self, host: str, port: int, *, tcp: bool = True) -> Address:
         """Bind UDP (and TCP on the same port); port 0 picks a port free for both."""
@@ -188,8 +189,17 @@ class SipStack:
 
     def stream_received(self, message: bytes, addr: Address) -> None:
         """Feed one message a phone sent on its TCP connection to the front."""
-        self.stream_peers.add(addr)
+        self.mark_stream_peer(addr)
         self._stream_messages([message], addr)
+
+    def mark_stream_peer(self, addr: Address) -> None:
+        """Note that ``addr`` is a phone on TCP through the front, heard of just now."""
+        self.stream_peers[addr] = self.now
+
+    def prune_stream_peers(self, now: float, idle: float) -> None:
+        """Forget TCP phones not heard of for ``idle`` seconds (their connection is gone)."""
+        for addr in [a for a, seen in self.stream_peers.items() if now - seen > idle]:
+            del self.stream_peers[addr]
 
     def _reliable(self, peer: Address) -> bool:
         return peer in self._connections or peer in self.stream_peers
