@@ -66,8 +66,8 @@ def serve(
         int,
         typer.Option(
             min=1,
-            help="Voice worker processes behind the SIP port (UDP only; extensions must"
-            " register per worker, so keep 1 when softphones register).",
+            help="Voice worker processes behind the SIP port (UDP and TCP; keep 1 for"
+            " the agents' queues).",
         ),
     ] = 1,
 ) -> None:

@@ -7,21 +7,14 @@ from the hospital's number while the SIP port belongs to the voice workers' fron
 from __future__ import annotations
 
 import asyncio
-import subprocess
+import contextlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from careline.campaigns import results, service
-from careline.campaigns.model import (
-    AudienceKind,
-    AudienceRule,
-    CampaignKind,
-    Channel,
-    MessageTemplate,
-    TargetStatus,
-)
+from careline.campaigns import results
+from careline.campaigns.model import TargetStatus
 from careline.campaigns.policy import campaign_policy
 from careline.config import Settings
 from careline.db.engine import make_engine
@@ -36,79 +29,62 @@ from tests.e2e.test_doctor_reply_call import (
     a_replied_message,
     patient_account,
 )
-from tests.integration.campaigns.helpers import add_patients, patient
+from tests.integration.campaigns.helpers import add_patients, patient, started_voice_reminder
 from tests.integration.telephony.phones import CODECS, frames_with, phone
 from tests.support.baresip import tone
-from tests.support.ports import free_port, free_port_range
-from tests.support.server import CARELINE, server_env
+from tests.support.ports import free_port_range
+from tests.support.server import RunningServer, careline_server
 
 pytestmark = [pytest.mark.sip, pytest.mark.asyncio]
 HOSPITAL = "02150000000"
 
 
+def _serve_with_two_workers(
+    tmp_path: Path, trunk_port: int, **extra: str
+) -> contextlib.AbstractContextManager[RunningServer]:
+    """`careline serve --voice-workers 2` with the trunk at the patient's phone."""
+    low, high = free_port_range(40)
+    return careline_server(
+        tmp_path,
+        voice=True,
+        voice_workers=2,
+        CARELINE_RTP_PORT_MIN=str(low),
+        CARELINE_RTP_PORT_MAX=str(high),
+        CARELINE_TRUNK_HOST="127.0.0.1",
+        CARELINE_TRUNK_PORT=str(trunk_port),
+        CARELINE_TRUNK_CALLER_ID=HOSPITAL,
+        **extra,
+    )
+
+
 async def test_serve_with_two_voice_workers_dials_a_campaign(tmp_path: Path) -> None:
     account = f"<sip:13900000001@127.0.0.1>;regint=0;answermode=auto;{CODECS}"
     async with phone(tmp_path, "patient", account, np.zeros(8000 * 30)) as device:
-        low, high = free_port_range(40)
-        env = server_env(
+        with _serve_with_two_workers(
             tmp_path,
-            CARELINE_HTTP_PORT=str(free_port()),
-            CARELINE_SIP_PORT=str(free_port()),
-            CARELINE_RTP_PORT_MIN=str(low),
-            CARELINE_RTP_PORT_MAX=str(high),
-            CARELINE_TRUNK_HOST="127.0.0.1",
-            CARELINE_TRUNK_PORT=str(device.sip_port),
-            CARELINE_TRUNK_CALLER_ID=HOSPITAL,
+            device.sip_port,
             CARELINE_CAMPAIGN_WINDOWS="00:00-00:00",
             CARELINE_CAMPAIGN_INTERVAL_SECONDS="0.5",
             CARELINE_CAMPAIGN_KEY_TIMEOUT_SECONDS="1",
-        )
-        upgraded = subprocess.run(
-            [*CARELINE, "db", "upgrade"], env=env, capture_output=True, text=True, check=False
-        )
-        assert upgraded.returncode == 0, upgraded.stderr
-        settings = Settings(data_dir=tmp_path, campaign_windows="00:00-00:00")
-        engine = make_engine(settings.resolved_database_url)
-        clock = Clock()
-        async with UnitOfWork(engine) as uow:
-            await add_patients(uow, [patient(1)])
-            campaign = await service.create_campaign(
-                uow,
-                name="门诊搬迁通知",
-                kind=CampaignKind.REMINDER,
-                rule=AudienceRule(AudienceKind.EVERYONE),
-                channels=(Channel.VOICE,),
-                template=MessageTemplate(body_zh="门诊已搬到新楼。"),
-                urgent=True,
-                clock=clock,
-            )
-            await service.start_campaign(
-                uow, campaign_id=campaign.id, clock=clock, policy=campaign_policy(settings)
-            )
-        log = (tmp_path / "serve.log").open("w")
-        serve = subprocess.Popen(
-            [*CARELINE, "serve", "--voice-workers", "2"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            async with asyncio.timeout(180):
-                while True:
-                    assert serve.poll() is None, (tmp_path / "serve.log").read_text()
-                    async with UnitOfWork(engine) as uow:
-                        targets = await results.list_targets(uow, campaign_id=campaign.id)
-                    if targets[0].status is not TargetStatus.PENDING:
-                        break
-                    await asyncio.sleep(0.5)
-        finally:
-            serve.terminate()
+        ) as server:
+            settings = Settings(data_dir=tmp_path, campaign_windows="00:00-00:00")
+            engine = make_engine(settings.resolved_database_url)
+            clock = Clock()
             try:
-                serve.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-            log.close()
-            await engine.dispose()
+                async with UnitOfWork(engine) as uow:
+                    await add_patients(uow, [patient(1)])
+                    campaign = await started_voice_reminder(uow, clock, campaign_policy(settings))
+                async with asyncio.timeout(180):
+                    while True:
+                        assert server.process is not None
+                        assert server.process.poll() is None, (tmp_path / "serve.log").read_text()
+                        async with UnitOfWork(engine) as uow:
+                            targets = await results.list_targets(uow, campaign_id=campaign.id)
+                        if targets[0].status is not TargetStatus.PENDING:
+                            break
+                        await asyncio.sleep(0.5)
+            finally:
+                await engine.dispose()
     assert targets[0].status is TargetStatus.REACHED
     calls = [e for e in device.events if e.get("event") and e.get("type") == "CALL_ESTABLISHED"]
     assert len(calls) == 1
@@ -119,46 +95,20 @@ async def test_serve_with_two_voice_workers_calls_the_patient_with_the_reply(
     tmp_path: Path,
 ) -> None:
     async with phone(tmp_path, "patient", patient_account(), tone(PATIENT_HZ, 90.0)) as device:
-        low, high = free_port_range(40)
-        env = server_env(
-            tmp_path,
-            CARELINE_HTTP_PORT=str(free_port()),
-            CARELINE_SIP_PORT=str(free_port()),
-            CARELINE_RTP_PORT_MIN=str(low),
-            CARELINE_RTP_PORT_MAX=str(high),
-            CARELINE_TRUNK_HOST="127.0.0.1",
-            CARELINE_TRUNK_PORT=str(device.sip_port),
-            CARELINE_TRUNK_CALLER_ID=HOSPITAL,
-            CARELINE_VOICEMAIL_INTERVAL_SECONDS="1",
-        )
-        upgraded = subprocess.run(
-            [*CARELINE, "db", "upgrade"], env=env, capture_output=True, text=True, check=False
-        )
-        assert upgraded.returncode == 0, upgraded.stderr
-        engine = make_engine(Settings(data_dir=tmp_path).resolved_database_url)
-        message = await a_replied_message(engine, tmp_path)
-        log = (tmp_path / "serve.log").open("w")
-        serve = subprocess.Popen(
-            [*CARELINE, "serve", "--voice-workers", "2"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            await device.wait_event("CALL_ESTABLISHED", timeout=90)
-            await asyncio.sleep(3.0)  # part of the greeting
-            await device.send_digits(f"{PIN}#", gap=0.3)
-            await device.wait_event("CALL_CLOSED", timeout=90)
-            async with UnitOfWork(engine) as uow:
-                stored = await voicemail.retrieve_reply(uow, number=message.number, pin=PIN)
-        finally:
-            serve.terminate()
+        with _serve_with_two_workers(
+            tmp_path, device.sip_port, CARELINE_VOICEMAIL_INTERVAL_SECONDS="1"
+        ):
+            engine = make_engine(Settings(data_dir=tmp_path).resolved_database_url)
             try:
-                serve.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-            log.close()
-            await engine.dispose()
+                message = await a_replied_message(engine, tmp_path)
+                await device.wait_event("CALL_ESTABLISHED", timeout=90)
+                await asyncio.sleep(3.0)  # part of the greeting
+                await device.send_digits(f"{PIN}#", gap=0.3)
+                await device.wait_event("CALL_CLOSED", timeout=90)
+                async with UnitOfWork(engine) as uow:
+                    stored = await voicemail.retrieve_reply(uow, number=message.number, pin=PIN)
+            finally:
+                await engine.dispose()
         heard = device.heard()
         incoming = [e for e in device.events if e.get("type") == "CALL_ESTABLISHED"]
     assert frames_with(heard, REPLY_HZ) >= 100, (tmp_path / "serve.log").read_text()

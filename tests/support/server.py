@@ -23,6 +23,7 @@ class RunningServer:
     url: str
     data_dir: Path
     env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
 
     def cli(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         """Run a ``careline`` command against this server's database."""
@@ -50,9 +51,9 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def careline_server(
-    data_dir: Path, *, voice: bool = False, **extra: str
+    data_dir: Path, *, voice: bool = False, voice_workers: int = 1, **extra: str
 ) -> Iterator[RunningServer]:
-    """Migrate, then serve until the block ends."""
+    """Migrate, then serve (with ``voice_workers`` voice processes) until the block ends."""
     http_port = free_port()
     env = server_env(
         data_dir, CARELINE_HTTP_PORT=str(http_port), CARELINE_SIP_PORT=str(free_port()), **extra
@@ -61,8 +62,10 @@ def careline_server(
     upgraded = server.cli("db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     log = (data_dir / "serve.log").open("w")
-    args = [*CARELINE, "serve"] + ([] if voice else ["--no-voice"])
-    process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+    args = [*CARELINE, "serve"] + (
+        ["--voice-workers", str(voice_workers)] if voice else ["--no-voice"]
+    )
+    process = server.process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(server.url, process)
         yield server

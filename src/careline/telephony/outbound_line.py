@@ -16,7 +16,7 @@ import structlog
 
 from careline.config import Settings
 from careline.telephony.calls import Call
-from careline.telephony.runtime import default_speaker, trunk_from
+from careline.telephony.runtime import default_speaker, line_from
 from careline.telephony.server import VoiceServer
 
 log = structlog.get_logger(__name__)
@@ -29,18 +29,11 @@ async def refuse_inbound(call: Call) -> None:
 
 def outbound_line(settings: Settings) -> VoiceServer:
     """Build (not start) the outbound-only voice server."""
-    return VoiceServer(
-        host=settings.sip_host,
+    return line_from(
+        settings,
         port=settings.outbound_sip_port,
-        rtp_port_min=settings.rtp_port_min,
-        rtp_port_max=settings.rtp_port_max,
-        trunk=trunk_from(settings),
-        max_calls=settings.max_calls,
-        max_call_seconds=settings.max_call_seconds,
-        rtp_timeout=settings.rtp_timeout_seconds,
         entry_flow=refuse_inbound,
         speaker=default_speaker(settings),
-        language=settings.language,
     )
 
 

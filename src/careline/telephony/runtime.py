@@ -55,6 +55,33 @@ def default_speaker(settings: Settings) -> Speaker | None:
     return speech.speech_prompt
 
 
+def line_from(
+    settings: Settings,
+    *,
+    port: int,
+    entry_flow: Flow | None,
+    speaker: Speaker | None,
+    extensions: ExtensionDirectory | None = None,
+    queue: QueuePort | None = None,
+) -> VoiceServer:
+    """Build (not start) a voice server on ``port`` with the line's settings and trunk."""
+    return VoiceServer(
+        host=settings.sip_host,
+        port=port,
+        rtp_port_min=settings.rtp_port_min,
+        rtp_port_max=settings.rtp_port_max,
+        trunk=trunk_from(settings),
+        max_calls=settings.max_calls,
+        max_call_seconds=settings.max_call_seconds,
+        rtp_timeout=settings.rtp_timeout_seconds,
+        entry_flow=entry_flow,
+        speaker=speaker,
+        extensions=extensions,
+        queue=queue,
+        language=settings.language,
+    )
+
+
 async def start_phone_line(
     settings: Settings,
     careline: Careline | None = None,
@@ -74,23 +101,22 @@ async def start_phone_line(
         entry_flow = ivr
         if speaker is None and ivr.services.speech is not None:
             speaker = ivr.services.speech.speech_prompt
-    server = VoiceServer(
-        host=settings.sip_host,
+    server = line_from(
+        settings,
         port=settings.sip_port,
-        rtp_port_min=settings.rtp_port_min,
-        rtp_port_max=settings.rtp_port_max,
-        trunk=trunk_from(settings),
-        max_calls=settings.max_calls,
-        max_call_seconds=settings.max_call_seconds,
-        rtp_timeout=settings.rtp_timeout_seconds,
         entry_flow=entry_flow,
         speaker=speaker or default_speaker(settings),
         extensions=extensions,
         queue=queue,
-        language=settings.language,
     )
     await server.start()
     return server
 
 
-__all__ = ["DatabaseExtensionDirectory", "default_speaker", "start_phone_line", "trunk_from"]
+__all__ = [
+    "DatabaseExtensionDirectory",
+    "default_speaker",
+    "line_from",
+    "start_phone_line",
+    "trunk_from",
+]

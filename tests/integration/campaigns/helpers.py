@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 
-from careline.campaigns import service
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from careline.campaigns import results, service
 from careline.campaigns.model import (
     AudienceKind,
     AudienceRule,
@@ -12,6 +15,7 @@ from careline.campaigns.model import (
     Channel,
     MessageTemplate,
 )
+from careline.campaigns.policy import CampaignPolicy
 from careline.campaigns.records import Campaign
 from careline.campaigns.survey import Questionnaire, questionnaire_from_data
 from careline.db.uow import UnitOfWork
@@ -98,3 +102,30 @@ async def survey_campaign(
         questionnaire=survey(),
         clock=clock,
     )
+
+
+async def started_voice_reminder(uow: UnitOfWork, clock: Clock, policy: CampaignPolicy) -> Campaign:
+    """Start an urgent voice reminder to everyone (urgent: no holiday holds the call back)."""
+    campaign = await service.create_campaign(
+        uow,
+        name="门诊搬迁通知",
+        kind=CampaignKind.REMINDER,
+        rule=AudienceRule(AudienceKind.EVERYONE),
+        channels=(Channel.VOICE,),
+        template=MessageTemplate(body_zh="门诊已搬到新楼。"),
+        urgent=True,
+        clock=clock,
+    )
+    await service.start_campaign(uow, campaign_id=campaign.id, clock=clock, policy=policy)
+    return campaign
+
+
+async def wait_no_pending(engine: AsyncEngine, campaign_id: int, timeout: float) -> None:
+    """Wait until the campaign has targets and none of them is still pending."""
+    async with asyncio.timeout(timeout):
+        while True:
+            async with UnitOfWork(engine) as uow:
+                progress = await results.get_progress(uow, campaign_id=campaign_id)
+            if progress.targets and not progress.by_status.get("pending"):
+                return
+            await asyncio.sleep(0.2)

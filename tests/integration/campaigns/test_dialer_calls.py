@@ -31,7 +31,12 @@ from careline.telephony.calls import Call
 from careline.telephony.media import Prompt
 from careline.telephony.server import VoiceServer
 from careline.telephony.trunk import TrunkSettings
-from tests.integration.campaigns.helpers import add_patients, patient, survey_campaign
+from tests.integration.campaigns.helpers import (
+    add_patients,
+    patient,
+    survey_campaign,
+    wait_no_pending,
+)
 from tests.integration.telephony.phones import CODECS, phone
 from tests.support.baresip import Baresip, tone
 from tests.support.ports import free_port_range
@@ -108,16 +113,6 @@ async def _idle(call: Call) -> None:
     await call.wait_ended()
 
 
-async def _wait_finished(engine: AsyncEngine, campaign_id: int, timeout: float) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            async with UnitOfWork(engine) as uow:
-                progress = await results.get_progress(uow, campaign_id=campaign_id)
-            if progress.targets and not progress.by_status.get("pending"):
-                return
-            await asyncio.sleep(0.2)
-
-
 @pytest.mark.asyncio
 async def test_survey_campaign_calls_retries_opt_out_and_restart(
     engine: AsyncEngine, tmp_path: Path
@@ -153,7 +148,7 @@ async def test_survey_campaign_calls_retries_opt_out_and_restart(
             await running
             second = _dialer(engine, clock, policy, server, tmp_path, "second")
             running = asyncio.create_task(second.run())
-            await _wait_finished(engine, campaign.id, timeout=90)
+            await wait_no_pending(engine, campaign.id, timeout=90)
             await second.stop()
             await running
         finally:

@@ -7,7 +7,6 @@ that port are refused.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
@@ -15,13 +14,8 @@ import numpy as np
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from careline.campaigns import results, service
+from careline.campaigns import results
 from careline.campaigns.model import (
-    AudienceKind,
-    AudienceRule,
-    CampaignKind,
-    Channel,
-    MessageTemplate,
     TargetStatus,
 )
 from careline.campaigns.policy import campaign_policy
@@ -30,23 +24,18 @@ from careline.config import Settings
 from careline.db.uow import UnitOfWork
 from careline.kit.clock import Clock
 from careline.telephony.outbound_line import start_outbound_line
-from tests.integration.campaigns.helpers import add_patients, patient
+from tests.integration.campaigns.helpers import (
+    add_patients,
+    patient,
+    started_voice_reminder,
+    wait_no_pending,
+)
 from tests.integration.telephony.phones import CODECS, phone
 from tests.integration.telephony.sipclient import Dialogue, RawSip, sdp
 from tests.support.ports import free_port_range
 
 pytestmark = pytest.mark.sip
 HOSPITAL = "02150000000"
-
-
-async def _wait_reached(engine: AsyncEngine, campaign_id: int) -> None:
-    async with asyncio.timeout(60):
-        while True:
-            async with UnitOfWork(engine) as uow:
-                progress = await results.get_progress(uow, campaign_id=campaign_id)
-            if not progress.by_status.get(TargetStatus.PENDING.value):
-                return
-            await asyncio.sleep(0.2)
 
 
 @pytest.mark.asyncio
@@ -70,26 +59,14 @@ async def test_campaigns_call_through_the_outbound_line_and_it_refuses_inbound(
         clock = Clock()
         async with UnitOfWork(engine) as uow:
             await add_patients(uow, [patient(1)])
-            campaign = await service.create_campaign(
-                uow,
-                name="门诊搬迁通知",
-                kind=CampaignKind.REMINDER,
-                rule=AudienceRule(AudienceKind.EVERYONE),
-                channels=(Channel.VOICE,),
-                template=MessageTemplate(body_zh="门诊已搬到新楼。"),
-                urgent=True,  # so that a public holiday does not hold the call back
-                clock=clock,
-            )
-            await service.start_campaign(
-                uow, campaign_id=campaign.id, clock=clock, policy=campaign_policy(settings)
-            )
+            campaign = await started_voice_reminder(uow, clock, campaign_policy(settings))
         line = await start_outbound_line(settings)
         assert line is not None
         worker = CampaignWorker(settings, lambda: UnitOfWork(engine), clock, voice=line)
         await worker.start()
         try:
             assert line.port not in (0, settings.sip_port, device.sip_port)
-            await _wait_reached(engine, campaign.id)
+            await wait_no_pending(engine, campaign.id, timeout=60)
             caller = await RawSip.open()
             try:
                 dialogue = Dialogue(caller, ("127.0.0.1", line.port))
