@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import types
 import weakref
 from typing import Any
 
@@ -26,6 +27,31 @@ pytestmark = pytest.mark.sip
 def _streams() -> int:
     # The media classes may be compiled (no weak references): count them instead.
     return sum(type(item) is MediaStream for item in gc.get_objects())
+
+
+def _holders(items: list[Any]) -> list[str]:
+    """Name what still refers to each live item: a coroutine by its function and line."""
+    names = []
+    for item in items:
+        if item is None:
+            continue
+        for holder in gc.get_referrers(item):
+            if holder is items:
+                continue
+            if isinstance(holder, types.CoroutineType):
+                frame = holder.cr_frame
+                line = frame.f_lineno if frame is not None else 0
+                waiting = type(holder.cr_await).__name__
+                names.append(f"{holder.cr_code.co_qualname}:{line} awaiting {waiting}")
+            elif isinstance(holder, types.CellType):
+                owners = [
+                    getattr(owner, "__qualname__", type(owner).__name__)
+                    for owner in gc.get_referrers(holder)
+                ]
+                names.append(f"cell of {owners}")
+            else:
+                names.append(type(holder).__name__)
+    return names
 
 
 def test_an_ended_call_is_freed_without_the_garbage_collector() -> None:
@@ -60,12 +86,7 @@ def test_an_ended_call_is_freed_without_the_garbage_collector() -> None:
                 await scenario(server, client)
                 alive = [type(ref()).__name__ for ref in kept if ref() is not None]
                 alive += ["MediaStream"] * _streams()
-                holders = [
-                    type(holder).__name__
-                    for ref in kept
-                    if (item := ref()) is not None
-                    for holder in gc.get_referrers(item)
-                ]
+                holders = _holders([ref() for ref in kept])
             finally:
                 gc.enable()
                 client.close()
