@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import signal
+from collections.abc import Iterator
 from typing import Any
 
 import structlog
@@ -14,6 +17,26 @@ from careline.config import Settings
 from careline.web.app import create_app
 
 log = structlog.get_logger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping on SIGINT or SIGTERM without re-raising the signal.
+
+    uvicorn raises a caught signal again once HTTP has stopped; for SIGTERM (systemd's stop)
+    that kills the process before the phone lines hang up their calls and the campaigns and
+    the database close. Careline exits with 0 after its own shutdown instead.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.handle_exit, signum, None)
+        try:
+            yield
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
 
 
 async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers: int = 1) -> None:
@@ -28,7 +51,7 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
         access_log=False,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     background = BackgroundWork(careline)
     await background.start()
     from careline.acd.runtime import start_acd
@@ -37,6 +60,7 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
     phone: Any = None
     # The line Careline's own calls go out on (campaigns, complaint answers, reply calls).
     outbound: Any = None
+    reply_calls: Any = None
     if voice and voice_workers > 1:
         from careline.ivr.runtime import phone_ivr
         from careline.telephony.workers import start_voice_pool
@@ -65,6 +89,12 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
         # patients who asked for it are called when a doctor's reply is ready.
         app.state.complaints_dialer = VoiceFeedbackDialer(outbound)
         reply_calls = start_reply_calls(careline, outbound)
+    from careline.telephony.metrics import LINES
+
+    # Each line's calls, registrations and media health at /metrics.
+    withdraw = [LINES.publish("phone", phone.report)] if phone is not None else []
+    if outbound is not None and outbound is not phone:
+        withdraw.append(LINES.publish("outbound", outbound.report))
     from careline.campaigns.runtime import CampaignWorker
 
     # SMS and email campaigns run anyway; calls need the line.
@@ -87,5 +117,7 @@ async def serve_forever(settings: Settings, *, voice: bool = True, voice_workers
             if line is not None:
                 with contextlib.suppress(Exception):
                     await line.stop()
+        for undo in withdraw:
+            undo()
         await careline.close()
         log.info("stopped")

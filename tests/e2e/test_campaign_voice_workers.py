@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
@@ -83,9 +85,18 @@ async def test_serve_with_two_voice_workers_dials_a_campaign(tmp_path: Path) -> 
                         if targets[0].status is not TargetStatus.PENDING:
                             break
                         await asyncio.sleep(0.5)
+                async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+                    metrics = (await http.get("/metrics")).text
             finally:
                 await engine.dispose()
     assert targets[0].status is TargetStatus.REACHED
+    # /metrics shows both lines: the call went out on the outbound line, and the phone
+    # line's figures are its two workers' reports.
+    started = 'careline_voice_calls_started_total{direction="outbound",line="outbound"} 1.0'
+    assert started in metrics
+    ticks = re.search(r'careline_media_ticks_total\{line="phone"\} (\S+)', metrics)
+    assert ticks is not None
+    assert float(ticks.group(1)) > 0
     calls = [e for e in device.events if e.get("event") and e.get("type") == "CALL_ESTABLISHED"]
     assert len(calls) == 1
     assert HOSPITAL in str(calls[0].get("peeruri", ""))
@@ -105,8 +116,16 @@ async def test_serve_with_two_voice_workers_calls_the_patient_with_the_reply(
                 await asyncio.sleep(3.0)  # part of the greeting
                 await device.send_digits(f"{PIN}#", gap=0.3)
                 await device.wait_event("CALL_CLOSED", timeout=90)
-                async with UnitOfWork(engine) as uow:
-                    stored = await voicemail.retrieve_reply(uow, number=message.number, pin=PIN)
+                # The server records the call once its round is over, just after the hang-up.
+                async with asyncio.timeout(20):
+                    while True:
+                        async with UnitOfWork(engine) as uow:
+                            stored = await voicemail.retrieve_reply(
+                                uow, number=message.number, pin=PIN
+                            )
+                        if stored.reply_called_at is not None:
+                            break
+                        await asyncio.sleep(0.2)
             finally:
                 await engine.dispose()
         heard = device.heard()

@@ -147,6 +147,7 @@ def test_extension_registers_with_its_database_password_and_caller_walks_the_ivr
         heard = uvloop.run(_call_the_line(tmp_path, sip_port))
         accepted, refused = uvloop.run(_registrations(tmp_path, sip_port))
         records = _call_records(server)
+        metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
 
     assert accepted == "OK"
     assert refused == "ERR"
@@ -159,3 +160,7 @@ def test_extension_registers_with_its_database_password_and_caller_walks_the_ivr
     assert prompts.index("choose_language") < prompts.index("main_menu")
     # Not silence: several seconds of speech reached the phone, before and after the key.
     assert _voiced(heard).sum() * 0.02 > 6.0
+    # The operator's view of the same line.
+    assert 'careline_voice_calls_started_total{direction="inbound",line="phone"} 1.0' in metrics
+    assert 'careline_voice_calls_ended_total{line="phone",reason="hangup"} 1.0' in metrics
+    assert 'careline_voice_calls_active{line="phone"} 0.0' in metrics

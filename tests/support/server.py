@@ -76,6 +76,10 @@ def careline_server(
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+    # Reached only when the block passed: the server must also stop cleanly when told to.
+    output = (data_dir / "serve.log").read_text()
+    assert process.returncode == 0, f"careline serve exited with {process.returncode}"
+    assert "Traceback" not in output, output
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:

@@ -8,6 +8,7 @@ connection when the envelope says so, so answers come from where the phone sent 
 RTP does not pass here: each worker owns its RTP ports.
 A registration a worker accepted is passed to every other worker, and kept here for a
 worker that announces itself later, so any worker can ring any registered extension.
+Each worker reports its figures here every second; ``report`` sums them for ``/metrics``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import structlog
 
+from careline.telephony.line_report import LineReport
 from careline.telephony.registrar import BindingChange, Registrar
 from careline.telephony.sip.dispatch import (
     Address,
@@ -25,6 +27,7 @@ from careline.telephony.sip.dispatch import (
     binding_message,
     binding_of,
     hello_index,
+    report_of,
     unwrap,
     wrap,
 )
@@ -67,6 +70,7 @@ class SipFront:
         self._streams: dict[Address, asyncio.StreamWriter] = {}
         self.bindings = Registrar()  # every worker's live bindings, for a late worker
         self.dropped = 0
+        self.reports: list[LineReport | None] = [None] * workers  # each worker's latest
 
     async def start(self, host: str, port: int) -> tuple[Address, Address]:
         """Bind the SIP port and the relay; return (SIP address, relay address)."""
@@ -128,6 +132,10 @@ class SipFront:
         if encoded is not None:
             self._share(worker, encoded)
             return
+        figures = report_of(data)
+        if figures is not None:
+            self.reports[worker] = LineReport.decode(figures) or self.reports[worker]
+            return
         envelope = unwrap(data)
         if envelope is None:
             return
@@ -162,6 +170,15 @@ class SipFront:
         log.info("voice_worker_ready", worker=index)
         if all(address is not None for address in self._workers):
             self._ready.set()
+
+    def report(self) -> LineReport:
+        """Return the line's figures: the sum of the workers' latest reports."""
+        total = LineReport()
+        for report in self.reports:
+            if report is not None:
+                total += report
+        registered = self.bindings.registered(asyncio.get_running_loop().time())
+        return total.model_copy(update={"extensions_registered": registered})
 
     async def _prune(self) -> None:
         while True:

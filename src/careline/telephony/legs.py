@@ -2,7 +2,7 @@
 
 A leg turns SIP into call states and media configuration: it answers, rejects, hangs up,
 handles re-INVITE for hold and resume (RFC 3264 §8.4), and ends itself when the peer sends
-BYE, the RTP stops (media engine's ``wait_closed``) or the 2xx is never ACKed. Everything
+BYE, the RTP stops (the media stream's ``on_closed``) or the 2xx is never ACKed. Everything
 a leg sends is built from its own dialog, never copied from another leg.
 """
 
@@ -67,7 +67,6 @@ class Leg:
         self.answered_at: float | None = None
         self.ended: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.media_ready = asyncio.Event()
-        self._watch: asyncio.Task[None] | None = None
 
     @property
     def call_id(self) -> str:
@@ -93,11 +92,11 @@ class Leg:
     def _mark_answered(self) -> None:
         self.state = LegState.ANSWERED
         self.answered_at = asyncio.get_running_loop().time()
-        self._watch = asyncio.get_running_loop().create_task(self._watch_media())
+        # No task or coroutine per call: the stream calls back once when it ends, and its
+        # future drops the callback then, which breaks the cycle leg -> stream -> leg.
+        self.stream.on_closed(self._media_ended)
 
-    async def _watch_media(self) -> None:
-        # One waiting coroutine per call, woken only by the shared media tick.
-        reason = await self.stream.wait_closed()
+    def _media_ended(self, reason: str) -> None:
         if reason == "rtp_timeout" and self.state != LegState.ENDED:
             self.hangup("rtp_timeout")
 
@@ -107,12 +106,10 @@ class Leg:
             return
         self.state = LegState.ENDED
         self.end_reason = reason
-        # Closing the stream wakes the media watcher, which then ends by itself; cancelling
-        # it instead would keep the whole call alive in a reference cycle (leg -> task ->
-        # CancelledError -> traceback -> frame -> leg) until a full garbage collection,
-        # whose pause grows with every call in progress and stalls the media tick.
+        # Closing the stream completes its future, which lets go of ``_media_ended``: no
+        # reference cycle is left for a full garbage collection, whose pause grows with
+        # every call in progress and stalls the media tick.
         self.stream.close()
-        self._watch = None
         if not self.ended.done():
             self.ended.set_result(reason)
         self.host.forget(self)

@@ -167,6 +167,11 @@ class Registrar:
             )
             self._bindings.setdefault(change.extension, {})[change.contact] = binding
 
+    def registered(self, now: float) -> int:
+        """Return how many extensions have at least one live binding."""
+        self.expire(now)
+        return sum(1 for contacts in self._bindings.values() if contacts)
+
     def current(self, now: float) -> list[BindingChange]:
         """Return every live binding as the change that would set it, with its time left."""
         self.expire(now)

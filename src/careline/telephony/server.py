@@ -9,6 +9,7 @@ our tag. Limits: ``max_calls`` concurrent legs (503 beyond), ``max_call_seconds`
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -17,6 +18,7 @@ import structlog
 from careline.telephony.access import AccessControl
 from careline.telephony.calls import Call, DialOutcome, Flow, QueuePort, Speaker
 from careline.telephony.legs import ALLOW, InboundLeg, Leg
+from careline.telephony.line_report import LineReport
 from careline.telephony.media import MediaEngine, NoFreeRtpPort
 from careline.telephony.outbound import DialStatus, DialTarget, place_call
 from careline.telephony.registrar import (
@@ -115,6 +117,11 @@ class VoiceServer:
         )
         self.stack = SipStack(SipEndpoint((host, port), limiter=self.limiter), self._on_event)
         self._legs: dict[str, Leg] = {}
+        # For the operator (``telephony.line_report``): legs by direction and by how they
+        # ended, and INVITEs refused before a leg existed, by SIP status.
+        self.calls_started: Counter[str] = Counter()
+        self.calls_ended: Counter[str] = Counter()
+        self.calls_refused: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._housekeeping: asyncio.Task[None] | None = None
 
@@ -150,10 +157,15 @@ class VoiceServer:
     def active_calls(self) -> int:
         return len(self._legs)
 
+    def report(self) -> LineReport:
+        """Return this line's figures for the operator (``/metrics``)."""
+        return LineReport.of(self)
+
     def forget(self, leg: Leg) -> None:
         """Drop a finished leg (called by the leg itself)."""
         if self._legs.get(leg.call_id) is leg:
             del self._legs[leg.call_id]
+            self.calls_ended[leg.end_reason or "unknown"] += 1
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -246,6 +258,7 @@ class VoiceServer:
     ) -> None:
         refusal = self._refusal(request)
         if refusal:
+            self.calls_refused[str(refusal)] += 1
             response = build_response(request, refusal, to_tag=new_tag())
             if refusal in (406, 415):
                 response.headers.set_single("Accept", "application/sdp")
@@ -259,11 +272,13 @@ class VoiceServer:
         try:
             offer = negotiate(parse_sdp(request.text)) if request.body else None
         except SdpError:
+            self.calls_refused["488"] += 1
             self.stack.respond(txn, build_response(request, 488, to_tag=new_tag()))
             return
         try:
             stream = await self.media.open_stream()
         except (OSError, NoFreeRtpPort):
+            self.calls_refused["503"] += 1
             self.stack.respond(txn, build_response(request, 503, to_tag=new_tag()))
             return
         if txn.state != TxState.PROCEEDING:  # cancelled while we prepared
@@ -273,6 +288,7 @@ class VoiceServer:
         sdp = SessionDescription(stream.local_host, stream.local_port)
         leg = InboundLeg(self, dialog, stream, sdp, txn, offer)
         self._legs[leg.call_id] = leg
+        self.calls_started["inbound"] += 1
         log.info("call_started", call_id=leg.call_id, direction="inbound")
         leg.ring()
         call = Call(
@@ -325,6 +341,7 @@ class VoiceServer:
 
         def track(leg: Leg) -> None:
             self._legs[leg.call_id] = leg
+            self.calls_started["outbound"] += 1
             if register is not None:
                 register(leg)
 

@@ -24,6 +24,7 @@ import structlog
 
 from careline.telephony.collector import TickCollector
 from careline.telephony.front import SipFront
+from careline.telephony.line_report import LineReport
 from careline.telephony.registrar import BindingChange, InMemoryExtensionDirectory
 from careline.telephony.server import VoiceServer
 from careline.telephony.sip.dispatch import (
@@ -31,6 +32,7 @@ from careline.telephony.sip.dispatch import (
     binding_message,
     binding_of,
     hello,
+    report_message,
     unwrap,
     wrap,
 )
@@ -124,6 +126,10 @@ class _WorkerRelay(asyncio.DatagramProtocol):
         """Pass a registration this worker accepted to the others, through the front."""
         self._transport.sendto(binding_message(change.encode()))
 
+    def report(self, report: LineReport) -> None:
+        """Send this worker's figures to the front, which publishes the line's sum."""
+        self._transport.sendto(report_message(report.encode()))
+
     def announce(self, index: int) -> None:
         """Tell the front which worker this socket belongs to."""
         self._transport.sendto(hello(index))
@@ -132,7 +138,7 @@ class _WorkerRelay(asyncio.DatagramProtocol):
         self._transport.close()
 
 
-async def _relay_to_front(server: VoiceServer, spec: WorkerSpec) -> None:
+async def _relay_to_front(server: VoiceServer, spec: WorkerSpec) -> _WorkerRelay:
     """Swap the server's own SIP socket for the relay to the front; announce the worker."""
     await server.stack.stop()  # the ephemeral port it bound at start is not used
     loop = asyncio.get_running_loop()
@@ -144,9 +150,12 @@ async def _relay_to_front(server: VoiceServer, spec: WorkerSpec) -> None:
     server.registrar.on_change = relay.share_binding
     relay.announce(spec.index)
     log.info("voice_worker_started", worker=spec.index)
+    return relay
 
 
-async def _start_server(spec: WorkerSpec, careline: Careline | None) -> VoiceServer:
+async def _start_server(
+    spec: WorkerSpec, careline: Careline | None
+) -> tuple[VoiceServer, _WorkerRelay]:
     """Start the worker's VoiceServer on an ephemeral SIP port, built as in one process."""
     flow = load_flow(spec.entry_flow) if spec.entry_flow else None
     if spec.settings is not None:
@@ -177,8 +186,7 @@ async def _start_server(spec: WorkerSpec, careline: Careline | None) -> VoiceSer
         )
         await server.start()
     exempt_sources(server, spec.unlimited_sources)
-    await _relay_to_front(server, spec)
-    return server
+    return server, await _relay_to_front(server, spec)
 
 
 def run_in_real_time(priority: int, what: str) -> None:
@@ -220,7 +228,7 @@ async def _serve(spec: WorkerSpec) -> None:
         loop.add_signal_handler(signum, stop.set)
     parent = os.getppid()
     run_in_real_time(spec.realtime_priority, f"voice worker {spec.index}")
-    server = await _start_server(spec, careline)
+    server, relay = await _start_server(spec, careline)
     # Modules, prompts and tables loaded so far live as long as the worker: keep them out
     # of the collector's full passes, and collect only between media ticks.
     gc.freeze()
@@ -230,6 +238,7 @@ async def _serve(spec: WorkerSpec) -> None:
     try:
         # Poll for the parent too: a worker must not outlive a killed main process.
         while not stop.is_set() and os.getppid() == parent:
+            relay.report(LineReport.of(server))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
     finally:
@@ -330,6 +339,10 @@ class VoicePool:
             await self.stop()
             raise RuntimeError("voice workers did not start in time")
         log.info("voice_pool_started", workers=self.workers, port=self.address[1])
+
+    def report(self) -> LineReport:
+        """Return the line's figures: the workers' latest reports, summed by the front."""
+        return self.front.report()
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop the workers (SIGTERM, then SIGKILL after ``timeout``) and the front."""

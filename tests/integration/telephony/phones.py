@@ -44,6 +44,7 @@ async def voice_server(
     trunk: TrunkSettings | None = None,
     trusted: frozenset[str] | None = None,
     limiter: RateLimiter | None = None,
+    rtp_timeout: float = 10.0,
 ) -> AsyncIterator[VoiceServer]:
     low, high = free_port_range(40)
     server = VoiceServer(
@@ -55,7 +56,7 @@ async def voice_server(
         extensions=InMemoryExtensionDirectory(extensions or {}),
         trunk=trunk,
         trusted_sources=trusted,
-        rtp_timeout=10.0,
+        rtp_timeout=rtp_timeout,
         limiter=limiter,
     )
     await server.start()

@@ -99,3 +99,30 @@ def test_calls_spread_by_call_id_and_stay_on_their_worker() -> None:
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(main())
+
+
+def test_the_line_reports_every_workers_calls() -> None:
+    async def main() -> None:
+        pool = VoicePool(2, host="127.0.0.1", port=0, rtp_port_min=43400, rtp_port_max=43599)
+        await pool.start()
+        loop = asyncio.get_running_loop()
+        _, phone = await loop.create_datagram_endpoint(_Phone, local_addr=("127.0.0.1", 0))
+        try:
+            for worker in (0, 1):
+                for call_id in _call_ids(worker, 2):
+                    await _call(phone, pool.address, call_id, compact=False)
+            # Each worker reports every second: wait for both reports to count their calls.
+            async with asyncio.timeout(10):
+                while (report := pool.report()).calls_ended.get("hangup", 0) < 4:
+                    await asyncio.sleep(0.1)
+        finally:
+            phone.close()
+            await pool.stop()
+        assert report.calls_started == {"inbound": 4}
+        assert report.calls_ended == {"hangup": 4}
+        assert report.calls_active == 0
+        assert all(each is not None and each.media_ticks > 0 for each in pool.front.reports)
+        assert report.media_ticks == sum(each.media_ticks for each in pool.front.reports if each)
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())

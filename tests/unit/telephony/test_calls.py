@@ -57,8 +57,8 @@ class FakeStream:
     def send_dtmf(self, digit: str) -> None:
         self.sent.append(digit)
 
-    async def wait_closed(self) -> str:
-        return await asyncio.shield(self.closed)
+    def on_closed(self, callback: Callable[[str], None]) -> None:
+        self.closed.add_done_callback(lambda closed: callback(closed.result()))
 
     def close(self) -> None:
         if not self.closed.done():

@@ -96,6 +96,7 @@ class MediaEngine:
         self._task: asyncio.Task[None] | None = None
         self.pacer: TickPacer | None = None
         self.ticks = 0
+        self._closed_send_failures = 0  # of streams already closed
         # Called after each round of ticks, while the next tick is furthest away (the
         # voice workers collect garbage there: see ``telephony.collector``).
         self.after_tick: Callable[[float], None] | None = None
@@ -104,6 +105,11 @@ class MediaEngine:
     def active_streams(self) -> int:
         """Return the number of open streams."""
         return len(self._streams)
+
+    @property
+    def send_failures(self) -> int:
+        """Return how many RTP packets could not be sent, by open and closed streams."""
+        return self._closed_send_failures + sum(s.send_failures for s in self._streams)
 
     async def start(self) -> None:
         """Start the one shared tick task."""
@@ -155,6 +161,7 @@ class MediaEngine:
         self._pressing.pop(stream, None)
         if stream in self._streams:
             del self._streams[stream]
+            self._closed_send_failures += stream.send_failures
             self._in_use.discard(stream.local_port)
 
     def _bind_pair(self) -> tuple[socket.socket, socket.socket, int]:

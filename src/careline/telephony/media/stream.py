@@ -46,8 +46,13 @@ class RtpProtocol(asyncio.DatagramProtocol):
             # can then start on that very tick, 20 ms sooner.
             self._stream.dispatch()
 
-    def error_received(self, exc: Exception) -> None:
-        """Ignore ICMP errors: a remote that is not listening yet is normal for UDP."""
+    def error_received(self, exc: Exception) -> None:  # noqa: ARG002 - any error counts
+        """Count an ICMP error: the remote is not listening (yet, or any more).
+
+        A remote that is not listening yet is normal for UDP, so the stream goes on; the
+        error is counted with the sends that failed, for the operator (``/metrics``).
+        """
+        self._stream.send_failures += 1
 
 
 class RtcpProtocol(asyncio.DatagramProtocol):
@@ -76,7 +81,7 @@ class MediaStream:
         self.rtp_transport: asyncio.DatagramTransport | None = None
         self.rtp_socket: socket.socket | None = None
         self.rtcp_transport: asyncio.DatagramTransport | None = None
-        self.send_failures = 0
+        self.send_failures = 0  # packets the kernel or the network refused (ICMP)
         self._connected: Addr | None = None  # where the RTP socket is connected, if anywhere
         self.peer: MediaStream | None = None
         self._relay_listeners: list[Callable[[bytes], None]] = []
@@ -200,6 +205,10 @@ class MediaStream:
     async def wait_closed(self) -> str:
         """Wait until the stream ends; return "rtp_timeout" or "closed"."""
         return await asyncio.shield(self._closed)
+
+    def on_closed(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback`` with "rtp_timeout" or "closed" once the stream has ended."""
+        self._closed.add_done_callback(lambda closed: callback(closed.result()))
 
     def close(self) -> None:
         """Close the stream: RTCP BYE, sockets closed, waiters released."""

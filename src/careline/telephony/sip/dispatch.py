@@ -10,8 +10,9 @@ their hash points elsewhere, so the answers find their way back.
 Between the front and a worker every datagram travels in an envelope: one ASCII line
 ``HOST PORT`` naming the phone's address (``HOST PORT tcp`` for a message that came, or
 must go, over the phone's TCP connection to the front), then the SIP bytes unchanged.
-Two control messages travel on the same sockets: ``HELLO k`` (a worker announces itself) and
-``BINDING`` with a registrar change on the next line (shared between workers).
+Three control messages travel on the same sockets: ``HELLO k`` (a worker announces itself),
+``BINDING`` with a registrar change on the next line (shared between workers) and
+``REPORT`` with the worker's figures on the next line (``telephony.line_report``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ Address = tuple[str, int]
 _CALL_ID = re.compile(rb"^(?:call-id|i)[ \t]*:[ \t]*([^\s]+)", re.IGNORECASE | re.MULTILINE)
 HELLO = b"HELLO "
 BINDING = b"BINDING\n"
+REPORT = b"REPORT\n"
 
 
 def call_id_of(data: bytes) -> bytes | None:
@@ -95,6 +97,16 @@ def binding_of(data: bytes) -> bytes | None:
     return data[len(BINDING) :] if data.startswith(BINDING) else None
 
 
+def report_message(report: bytes) -> bytes:
+    """Return the message carrying a worker's encoded figures."""
+    return REPORT + report
+
+
+def report_of(data: bytes) -> bytes | None:
+    """Return the encoded figures a message carries, or None for anything else."""
+    return data[len(REPORT) :] if data.startswith(REPORT) else None
+
+
 @dataclass
 class Dispatcher:
     """Route datagrams between the SIP port and ``workers`` voice workers."""
@@ -156,6 +168,8 @@ __all__ = [
     "call_id_of",
     "hello",
     "hello_index",
+    "report_message",
+    "report_of",
     "is_request",
     "owner_by_hash",
     "unwrap",

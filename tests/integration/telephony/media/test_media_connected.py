@@ -131,6 +131,12 @@ async def test_a_vanished_remote_does_not_end_the_stream(engine: MediaEngine) ->
     assert stream.core.packets_sent >= sent + 10  # the tick goes on sending
     assert stream.core.closed_reason is None
     assert stream in engine._streams
+    # Each refused packet is counted, and the count outlives the stream (for /metrics).
+    failures = engine.send_failures
+    assert failures > 0
+    stream.close()
+    assert stream not in engine._streams
+    assert engine.send_failures >= failures
 
 
 def _peer(stream: MediaStream) -> tuple[str, int] | None:

@@ -1,0 +1,95 @@
+"""The phone lines' figures at ``/metrics``, read when Prometheus scrapes.
+
+``careline serve`` publishes each line it runs (``phone``, and ``outbound`` when Careline's
+own calls have a line of their own) with a function returning its ``LineReport``: the
+server's own figures in one process, the front's sum of its workers' reports with several.
+Nothing is counted twice and nothing is kept here: the collector only reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from careline.telephony.line_report import LineReport
+
+Reader = Callable[[], LineReport]
+
+
+class LineMetrics(Collector):
+    """A Prometheus collector over the published lines."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, Reader] = {}
+
+    def publish(self, line: str, read: Reader) -> Callable[[], None]:
+        """Publish a line's figures under ``line=`` until the returned function is called."""
+        self._lines[line] = read
+
+        def withdraw() -> None:
+            if self._lines.get(line) is read:
+                del self._lines[line]
+
+        return withdraw
+
+    def collect(self) -> Iterator[Metric]:
+        reports = {line: read() for line, read in self._lines.items()}
+        gauges = {
+            "calls_active": GaugeMetricFamily(
+                "careline_voice_calls_active", "Calls in progress", labels=["line"]
+            ),
+            "extensions_registered": GaugeMetricFamily(
+                "careline_voice_extensions_registered",
+                "Extensions with a live registration",
+                labels=["line"],
+            ),
+        }
+        counters = {
+            "media_ticks": CounterMetricFamily(
+                "careline_media_ticks", "20 ms media ticks run", labels=["line"]
+            ),
+            "media_late_ticks": CounterMetricFamily(
+                "careline_media_late_ticks", "Media ticks run late, caught up", labels=["line"]
+            ),
+            "media_resyncs": CounterMetricFamily(
+                "careline_media_resyncs",
+                "Times the media tick fell too far behind and restarted its clock",
+                labels=["line"],
+            ),
+            "rtp_send_failures": CounterMetricFamily(
+                "careline_rtp_send_failures",
+                "RTP packets refused by the kernel or by the remote (ICMP unreachable)",
+                labels=["line"],
+            ),
+        }
+        tallies = {
+            "calls_started": CounterMetricFamily(
+                "careline_voice_calls_started", "Calls started", labels=["line", "direction"]
+            ),
+            "calls_ended": CounterMetricFamily(
+                "careline_voice_calls_ended", "Calls ended, by reason", labels=["line", "reason"]
+            ),
+            "calls_refused": CounterMetricFamily(
+                "careline_voice_calls_refused",
+                "Incoming calls refused before answering, by SIP status",
+                labels=["line", "status"],
+            ),
+        }
+        singles: dict[str, GaugeMetricFamily | CounterMetricFamily] = {**gauges, **counters}
+        for line, report in reports.items():
+            for name, family in singles.items():
+                family.add_metric([line], getattr(report, name))
+            for name, family in tallies.items():
+                for key, count in sorted(getattr(report, name).items()):
+                    family.add_metric([line, key], count)
+        yield from gauges.values()
+        yield from counters.values()
+        yield from tallies.values()
+
+
+LINES = LineMetrics()
+REGISTRY.register(LINES)
+
+__all__ = ["LINES", "LineMetrics"]
