@@ -71,6 +71,7 @@ class SipFront:
         self.bindings = Registrar()  # every worker's live bindings, for a late worker
         self.dropped = 0
         self.reports: list[LineReport | None] = [None] * workers  # each worker's latest
+        self._retired = LineReport()  # the counters of workers that died
 
     async def start(self, host: str, port: int) -> tuple[Address, Address]:
         """Bind the SIP port and the relay; return (SIP address, relay address)."""
@@ -171,9 +172,26 @@ class SipFront:
         if all(address is not None for address in self._workers):
             self._ready.set()
 
+    def worker_gone(self, index: int) -> bool:
+        """Stop relaying to a worker that died; False when it was already forgotten.
+
+        Its share of requests is dropped (phones retransmit) until a new worker announces
+        itself with the same index. Its counters are kept, so the line's never go down.
+        """
+        address = self._workers[index]
+        if address is None:
+            return False
+        self._workers[index] = None
+        del self._by_address[address]
+        last = self.reports[index]
+        if last is not None:
+            self._retired += last.model_copy(update={"calls_active": 0})
+        self.reports[index] = None
+        return True
+
     def report(self) -> LineReport:
         """Return the line's figures: the sum of the workers' latest reports."""
-        total = LineReport()
+        total = self._retired
         for report in self.reports:
             if report is not None:
                 total += report

@@ -34,6 +34,7 @@ class LineReport(BaseModel):
     media_late_ticks: NonNegativeInt = 0
     media_resyncs: NonNegativeInt = 0
     rtp_send_failures: NonNegativeInt = 0
+    worker_restarts: NonNegativeInt = 0  # voice workers started again (set by the pool)
 
     @classmethod
     def of(cls, server: VoiceServer) -> LineReport:

@@ -63,6 +63,11 @@ class LineMetrics(Collector):
                 "RTP packets refused by the kernel or by the remote (ICMP unreachable)",
                 labels=["line"],
             ),
+            "worker_restarts": CounterMetricFamily(
+                "careline_voice_worker_restarts",
+                "Voice worker processes started again after they died",
+                labels=["line"],
+            ),
         }
         tallies = {
             "calls_started": CounterMetricFamily(

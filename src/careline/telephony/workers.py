@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from careline.telephony.calls import Flow
 
 log = structlog.get_logger(__name__)
+_SUPERVISE_EVERY = 0.5  # seconds between checks that every worker is alive
+_RESTART_EVERY = 5.0  # seconds: a worker that keeps dying is started again at most this often
 
 
 def port_slices(port_min: int, port_max: int, workers: int) -> list[tuple[int, int]]:
@@ -270,6 +272,15 @@ def worker_main(spec: WorkerSpec) -> None:
         runner.run(_serve(spec))
 
 
+def _spawn(spec: WorkerSpec) -> BaseProcess:
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(
+        target=worker_main, args=(spec,), name=f"careline-voice-{spec.index}", daemon=True
+    )
+    process.start()
+    return process
+
+
 class VoicePool:
     """The front on the SIP port and ``workers`` voice worker processes behind it."""
 
@@ -306,13 +317,16 @@ class VoicePool:
         self._unlimited = unlimited_sources
         self.processes: list[BaseProcess] = []
         self.address: Address = (host, port)
+        self.restarts = 0  # workers started again after they died
+        self._specs: list[WorkerSpec] = []
+        self._restarted_at: dict[int, float] = {}
+        self._supervisor: asyncio.Task[None] | None = None
 
     async def start(self, ready_timeout: float = 30.0) -> None:
         """Bind the SIP port, start the workers and wait until each has announced itself."""
         self.address, relay = await self.front.start(self._host, self._port)
         # Voice workers are single-threaded by design: keep numpy's BLAS to one thread.
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        context = multiprocessing.get_context("spawn")
         for index, (low, high) in enumerate(self._slices):
             spec = WorkerSpec(
                 index,
@@ -330,22 +344,47 @@ class VoicePool:
                 realtime_priority=self._realtime,
                 extensions=self._extensions,
             )
-            process = context.Process(
-                target=worker_main, args=(spec,), name=f"careline-voice-{index}", daemon=True
-            )
-            process.start()
-            self.processes.append(process)
+            self._specs.append(spec)
+            self.processes.append(_spawn(spec))
         if not await self.front.wait_ready(ready_timeout):
             await self.stop()
             raise RuntimeError("voice workers did not start in time")
+        self._supervisor = asyncio.get_running_loop().create_task(self._supervise())
         log.info("voice_pool_started", workers=self.workers, port=self.address[1])
+
+    async def _supervise(self) -> None:
+        """Start a worker again when it dies, so its share of the calls is answered again.
+
+        Its calls in progress are lost with it; until the new one announces itself the
+        front drops its share of requests, which phones retransmit. A worker that keeps
+        dying is started again at most every ``_RESTART_EVERY`` seconds.
+        """
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(_SUPERVISE_EVERY)
+            for index, process in enumerate(self.processes):
+                if process.is_alive():
+                    continue
+                if self.front.worker_gone(index):
+                    log.error("voice_worker_died", worker=index, exitcode=process.exitcode)
+                last = self._restarted_at.get(index)
+                if last is not None and loop.time() - last < _RESTART_EVERY:
+                    continue
+                self._restarted_at[index] = loop.time()
+                self.processes[index] = _spawn(self._specs[index])
+                self.restarts += 1
+                log.warning("voice_worker_restarted", worker=index)
 
     def report(self) -> LineReport:
         """Return the line's figures: the workers' latest reports, summed by the front."""
-        return self.front.report()
+        return self.front.report().model_copy(update={"worker_restarts": self.restarts})
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop the workers (SIGTERM, then SIGKILL after ``timeout``) and the front."""
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None:
+            supervisor.cancel()
+            await asyncio.gather(supervisor, return_exceptions=True)
         for process in self.processes:
             if process.is_alive():
                 process.terminate()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 from typing import Any
 
 import uvloop
@@ -59,7 +60,11 @@ async def _call(phone: _Phone, server: tuple[str, int], call_id: str, *, compact
 
 
 def _worker_of(rtp_port: int) -> int:
-    slices = port_slices(*RTP_RANGE, 2)
+    return _worker_of_range(rtp_port, RTP_RANGE)
+
+
+def _worker_of_range(rtp_port: int, rtp_range: tuple[int, int]) -> int:
+    slices = port_slices(*rtp_range, 2)
     return next(i for i, (low, high) in enumerate(slices) if low <= rtp_port <= high)
 
 
@@ -123,6 +128,49 @@ def test_the_line_reports_every_workers_calls() -> None:
         assert report.calls_active == 0
         assert all(each is not None and each.media_ticks > 0 for each in pool.front.reports)
         assert report.media_ticks == sum(each.media_ticks for each in pool.front.reports if each)
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
+
+
+def test_a_worker_that_dies_is_started_again_and_answers_its_share() -> None:
+    async def main() -> None:
+        pool = VoicePool(2, host="127.0.0.1", port=0, rtp_port_min=43600, rtp_port_max=43799)
+        await pool.start()
+        loop = asyncio.get_running_loop()
+        _, phone = await loop.create_datagram_endpoint(_Phone, local_addr=("127.0.0.1", 0))
+        first, second = _call_ids(0, 2)
+        try:
+            await _call(phone, pool.address, first, compact=False)
+            async with asyncio.timeout(10):  # worker 0 has reported its call
+                while pool.report().calls_started.get("inbound", 0) < 1:
+                    await asyncio.sleep(0.1)
+            dead = pool.processes[0]
+            os.kill(dead.pid or 0, signal.SIGKILL)
+            async with asyncio.timeout(30):
+                while pool.restarts < 1:
+                    await asyncio.sleep(0.1)
+                # Requests are dropped until the new worker has announced itself, and a
+                # phone retransmits: here the test sends the call again until answered.
+                while True:
+                    try:
+                        rtp = await _call(phone, pool.address, second, compact=False)
+                        break
+                    except AssertionError:
+                        await asyncio.sleep(0.2)
+            new = pool.processes[0]
+            assert new.pid != dead.pid
+            assert new.is_alive()
+            assert _worker_of_range(rtp, (43600, 43799)) == 0
+            async with asyncio.timeout(10):
+                while (report := pool.report()).calls_started.get("inbound", 0) < 2:
+                    await asyncio.sleep(0.1)
+        finally:
+            phone.close()
+            await pool.stop()
+        # The dead worker's call is still counted: the line's counters never go down.
+        assert report.calls_started == {"inbound": 2}
+        assert report.worker_restarts == 1
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(main())

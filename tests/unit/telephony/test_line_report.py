@@ -17,6 +17,7 @@ WORKER_0 = LineReport(
     media_late_ticks=4,
     media_resyncs=1,
     rtp_send_failures=6,
+    worker_restarts=1,
 )
 WORKER_1 = LineReport(
     calls_active=1,
@@ -71,6 +72,7 @@ def test_prometheus_reads_each_published_line() -> None:
     assert 'careline_media_late_ticks_total{line="phone"} 4.0' in text
     assert 'careline_rtp_send_failures_total{line="phone"} 6.0' in text
     assert 'careline_voice_extensions_registered{line="phone"} 2.0' in text
+    assert 'careline_voice_worker_restarts_total{line="phone"} 1.0' in text
     withdraw()
     text = generate_latest(registry).decode()
     assert 'line="phone"' not in text
