@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     trunk_username: str = ""
     trunk_password: str = ""
     trunk_caller_id: str = ""
+    # Seconds between OPTIONS requests that check the trunk answers; 0: never.
+    trunk_check_seconds: float = Field(30.0, ge=0)
 
     max_calls: int = Field(2000, ge=1)
     max_call_seconds: int = Field(3600, ge=10)

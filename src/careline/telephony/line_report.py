@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from careline.telephony.server import VoiceServer
 
 _TALLIES = ("calls_started", "calls_ended", "calls_refused")
+_STATES = ("trunk_reachable", "trunk_round_trip")  # one process checks: not summed
 
 
 class LineReport(BaseModel):
@@ -35,6 +36,8 @@ class LineReport(BaseModel):
     media_resyncs: NonNegativeInt = 0
     rtp_send_failures: NonNegativeInt = 0
     worker_restarts: NonNegativeInt = 0  # voice workers started again (set by the pool)
+    trunk_reachable: bool | None = None  # None: no trunk, not checked, or not yet
+    trunk_round_trip: float | None = None  # seconds, of the last answered OPTIONS
 
     @classmethod
     def of(cls, server: VoiceServer) -> LineReport:
@@ -51,6 +54,8 @@ class LineReport(BaseModel):
             media_late_ticks=pacer.late_ticks if pacer is not None else 0,
             media_resyncs=pacer.resyncs if pacer is not None else 0,
             rtp_send_failures=media.send_failures,
+            trunk_reachable=server.trunk_state.reachable,
+            trunk_round_trip=server.trunk_state.round_trip,
         )
 
     def encode(self) -> bytes:
@@ -72,6 +77,8 @@ class LineReport(BaseModel):
             mine, theirs = getattr(self, name), getattr(other, name)
             if name in _TALLIES:
                 summed[name] = dict(Counter(mine) + Counter(theirs))
+            elif name in _STATES:
+                summed[name] = mine if mine is not None else theirs
             elif name == "extensions_registered":
                 summed[name] = max(mine, theirs)
             else:

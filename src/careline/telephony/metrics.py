@@ -83,15 +83,31 @@ class LineMetrics(Collector):
             ),
         }
         singles: dict[str, GaugeMetricFamily | CounterMetricFamily] = {**gauges, **counters}
+        reachable = GaugeMetricFamily(
+            "careline_trunk_reachable",
+            "1 when the trunk answered the last OPTIONS, 0 when it did not",
+            labels=["line"],
+        )
+        round_trip = GaugeMetricFamily(
+            "careline_trunk_round_trip_seconds",
+            "Round trip of the last OPTIONS the trunk answered",
+            labels=["line"],
+        )
         for line, report in reports.items():
             for name, family in singles.items():
                 family.add_metric([line], getattr(report, name))
+            if report.trunk_reachable is not None:
+                reachable.add_metric([line], 1.0 if report.trunk_reachable else 0.0)
+            if report.trunk_round_trip is not None:
+                round_trip.add_metric([line], report.trunk_round_trip)
             for name, family in tallies.items():
                 for key, count in sorted(getattr(report, name).items()):
                     family.add_metric([line, key], count)
         yield from gauges.values()
         yield from counters.values()
         yield from tallies.values()
+        yield reachable
+        yield round_trip
 
 
 LINES = LineMetrics()

@@ -79,6 +79,7 @@ def line_from(
         extensions=extensions,
         queue=queue,
         language=settings.language,
+        trunk_check_seconds=settings.trunk_check_seconds,
     )
 
 

@@ -48,6 +48,7 @@ from careline.telephony.sip.sdp import SdpError, SessionDescription, negotiate, 
 from careline.telephony.sip.stack import SipStack
 from careline.telephony.sip.transaction import Address, ServerTransaction, TxState
 from careline.telephony.trunk import TrunkSettings, is_diallable
+from careline.telephony.trunk_check import TrunkState, watch_trunk
 
 log = structlog.get_logger(__name__)
 _KNOWN_METHODS = {"REGISTER", "SUBSCRIBE", "NOTIFY", "MESSAGE", "PUBLISH", "REFER", "PRACK"}
@@ -89,6 +90,7 @@ class VoiceServer:
         digest_algorithms: tuple[str, ...] = ("MD5",),
         limiter: RateLimiter | None = None,
         media: MediaEngine | None = None,
+        trunk_check_seconds: float = 0.0,
     ) -> None:
         self.host = host
         self.port = port
@@ -124,6 +126,10 @@ class VoiceServer:
         self.calls_refused: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._housekeeping: asyncio.Task[None] | None = None
+        # OPTIONS to the trunk every trunk_check_seconds (0: never), see ``trunk_check``.
+        self.trunk_check_seconds = trunk_check_seconds
+        self.trunk_state = TrunkState()
+        self._trunk_watch: asyncio.Task[None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -132,13 +138,23 @@ class VoiceServer:
         await self.media.start()
         self.host, self.port = await self.stack.start(self.host, self.port)
         self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
+        if self.trunk is not None and self.trunk_check_seconds > 0:
+            watch = watch_trunk(
+                self.stack,
+                self.trunk,
+                self.host,
+                self.contact,
+                self.trunk_state,
+                self.trunk_check_seconds,
+            )
+            self._trunk_watch = asyncio.get_running_loop().create_task(watch)
         log.info("voice_server_started", port=self.port)
 
     async def stop(self) -> None:
         """Hang up every call and release sockets."""
         for leg in list(self._legs.values()):
             leg.hangup("shutdown")
-        for task in list(self._tasks) + [t for t in [self._housekeeping] if t]:
+        for task in list(self._tasks) + [t for t in [self._housekeeping, self._trunk_watch] if t]:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.sleep(0)

@@ -171,6 +171,8 @@ async def _start_server(
                 "rtp_port_min": spec.rtp_port_min,
                 "rtp_port_max": spec.rtp_port_max,
                 "max_calls": spec.max_calls,
+                # The outbound line in the main process checks the trunk, once.
+                "trunk_check_seconds": 0.0,
             }
         )
         server = await start_phone_line(local, careline, entry_flow=flow)

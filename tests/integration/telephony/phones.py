@@ -45,6 +45,7 @@ async def voice_server(
     trusted: frozenset[str] | None = None,
     limiter: RateLimiter | None = None,
     rtp_timeout: float = 10.0,
+    trunk_check_seconds: float = 0.0,
 ) -> AsyncIterator[VoiceServer]:
     low, high = free_port_range(40)
     server = VoiceServer(
@@ -58,6 +59,7 @@ async def voice_server(
         trusted_sources=trusted,
         rtp_timeout=rtp_timeout,
         limiter=limiter,
+        trunk_check_seconds=trunk_check_seconds,
     )
     await server.start()
     try:

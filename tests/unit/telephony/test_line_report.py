@@ -18,6 +18,7 @@ WORKER_0 = LineReport(
     media_resyncs=1,
     rtp_send_failures=6,
     worker_restarts=1,
+    trunk_reachable=False,
 )
 WORKER_1 = LineReport(
     calls_active=1,
@@ -55,6 +56,7 @@ def test_workers_add_up_but_share_their_registrations() -> None:
     assert total.media_ticks == 998
     assert total.rtp_send_failures == 6
     assert total.extensions_registered == 2  # every worker knows every registration
+    assert total.trunk_reachable is False  # one process checks the trunk: not summed
 
 
 def test_prometheus_reads_each_published_line() -> None:
@@ -73,6 +75,8 @@ def test_prometheus_reads_each_published_line() -> None:
     assert 'careline_rtp_send_failures_total{line="phone"} 6.0' in text
     assert 'careline_voice_extensions_registered{line="phone"} 2.0' in text
     assert 'careline_voice_worker_restarts_total{line="phone"} 1.0' in text
+    assert 'careline_trunk_reachable{line="phone"} 0.0' in text
+    assert 'careline_trunk_reachable{line="outbound"}' not in text  # not checked there
     withdraw()
     text = generate_latest(registry).decode()
     assert 'line="phone"' not in text
