@@ -191,17 +191,21 @@ class VoiceServer:
     async def _housekeep(self) -> None:
         while True:
             await asyncio.sleep(1.0)
-            now = self.stack.now
-            for leg in list(self._legs.values()):
-                if leg.answered_at is not None and now - leg.answered_at > self.max_call_seconds:
-                    leg.hangup("max_duration")
-            self.registrar.expire(now)
-            self.limiter.prune(now)
-            # A TCP phone is heard of at least at each registration refresh or within a
-            # call: past both the longest expiry and the longest call, its connection to
-            # the front is gone, and the address may come back as a UDP phone's.
-            idle = max(self.max_call_seconds, self.registrar.max_expires) + 600
-            self.stack.prune_stream_peers(now, idle)
+            # In a method of its own: a loop variable left in this frame would keep the
+            # last leg it saw alive while the loop sleeps, long after its call ended.
+            self._housekeep_once(self.stack.now)
+
+    def _housekeep_once(self, now: float) -> None:
+        for leg in list(self._legs.values()):
+            if leg.answered_at is not None and now - leg.answered_at > self.max_call_seconds:
+                leg.hangup("max_duration")
+        self.registrar.expire(now)
+        self.limiter.prune(now)
+        # A TCP phone is heard of at least at each registration refresh or within a
+        # call: past both the longest expiry and the longest call, its connection to
+        # the front is gone, and the address may come back as a UDP phone's.
+        idle = max(self.max_call_seconds, self.registrar.max_expires) + 600
+        self.stack.prune_stream_peers(now, idle)
 
     # ---- SIP events ------------------------------------------------------------------
 

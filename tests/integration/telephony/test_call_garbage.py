@@ -69,7 +69,8 @@ def test_an_ended_call_is_freed_without_the_garbage_collector() -> None:
         dialogue.send(dialogue.request("INVITE", body=sdp()))
         dialogue.learn_tag(await client.expect("200"))
         dialogue.ack(1)
-        await asyncio.sleep(0.2)  # the answered leg watches its media
+        # Past one housekeeping round (every second), which walks the calls in progress.
+        await asyncio.sleep(1.2)
         dialogue.send(dialogue.request("BYE", cseq=2))
         await client.expect("200")
         for _ in range(250):  # up to 5 s: the loop may be slow on a busy machine
