@@ -36,53 +36,14 @@ class LineMetrics(Collector):
 
     def collect(self) -> Iterator[Metric]:
         reports = {line: read() for line, read in self._lines.items()}
-        gauges = {
-            "calls_active": GaugeMetricFamily(
-                "careline_voice_calls_active", "Calls in progress", labels=["line"]
-            ),
-            "extensions_registered": GaugeMetricFamily(
-                "careline_voice_extensions_registered",
-                "Extensions with a live registration",
-                labels=["line"],
-            ),
-        }
-        counters = {
-            "media_ticks": CounterMetricFamily(
-                "careline_media_ticks", "20 ms media ticks run", labels=["line"]
-            ),
-            "media_late_ticks": CounterMetricFamily(
-                "careline_media_late_ticks", "Media ticks run late, caught up", labels=["line"]
-            ),
-            "media_resyncs": CounterMetricFamily(
-                "careline_media_resyncs",
-                "Times the media tick fell too far behind and restarted its clock",
-                labels=["line"],
-            ),
-            "rtp_send_failures": CounterMetricFamily(
-                "careline_rtp_send_failures",
-                "RTP packets refused by the kernel or by the remote (ICMP unreachable)",
-                labels=["line"],
-            ),
-            "worker_restarts": CounterMetricFamily(
-                "careline_voice_worker_restarts",
-                "Voice worker processes started again after they died",
-                labels=["line"],
-            ),
+        singles = {
+            field: family(name, text, labels=["line"])
+            for field, (family, name, text) in _SINGLES.items()
         }
         tallies = {
-            "calls_started": CounterMetricFamily(
-                "careline_voice_calls_started", "Calls started", labels=["line", "direction"]
-            ),
-            "calls_ended": CounterMetricFamily(
-                "careline_voice_calls_ended", "Calls ended, by reason", labels=["line", "reason"]
-            ),
-            "calls_refused": CounterMetricFamily(
-                "careline_voice_calls_refused",
-                "Incoming calls refused before answering, by SIP status",
-                labels=["line", "status"],
-            ),
+            field: CounterMetricFamily(name, text, labels=["line", label])
+            for field, (name, label, text) in _TALLIES.items()
         }
-        singles: dict[str, GaugeMetricFamily | CounterMetricFamily] = {**gauges, **counters}
         reachable = GaugeMetricFamily(
             "careline_trunk_reachable",
             "1 when the trunk answered the last OPTIONS, 0 when it did not",
@@ -94,20 +55,61 @@ class LineMetrics(Collector):
             labels=["line"],
         )
         for line, report in reports.items():
-            for name, family in singles.items():
-                family.add_metric([line], getattr(report, name))
+            for field, single in singles.items():
+                single.add_metric([line], getattr(report, field))
+            for field, tally in tallies.items():
+                for key, count in sorted(getattr(report, field).items()):
+                    tally.add_metric([line, key], count)
             if report.trunk_reachable is not None:
                 reachable.add_metric([line], 1.0 if report.trunk_reachable else 0.0)
             if report.trunk_round_trip is not None:
                 round_trip.add_metric([line], report.trunk_round_trip)
-            for name, family in tallies.items():
-                for key, count in sorted(getattr(report, name).items()):
-                    family.add_metric([line, key], count)
-        yield from gauges.values()
-        yield from counters.values()
+        yield from singles.values()
         yield from tallies.values()
         yield reachable
         yield round_trip
+
+
+# LineReport field -> (family, metric name, help): one sample per line.
+_SINGLES: dict[str, tuple[type[GaugeMetricFamily | CounterMetricFamily], str, str]] = {
+    "calls_active": (GaugeMetricFamily, "careline_voice_calls_active", "Calls in progress"),
+    "extensions_registered": (
+        GaugeMetricFamily,
+        "careline_voice_extensions_registered",
+        "Extensions with a live registration",
+    ),
+    "media_ticks": (CounterMetricFamily, "careline_media_ticks", "20 ms media ticks run"),
+    "media_late_ticks": (
+        CounterMetricFamily,
+        "careline_media_late_ticks",
+        "Media ticks run late, caught up",
+    ),
+    "media_resyncs": (
+        CounterMetricFamily,
+        "careline_media_resyncs",
+        "Times the media tick fell too far behind and restarted its clock",
+    ),
+    "rtp_send_failures": (
+        CounterMetricFamily,
+        "careline_rtp_send_failures",
+        "RTP packets refused by the kernel or by the remote (ICMP unreachable)",
+    ),
+    "worker_restarts": (
+        CounterMetricFamily,
+        "careline_voice_worker_restarts",
+        "Voice worker processes started again after they died",
+    ),
+}
+# LineReport tally -> (metric name, label of its keys, help): one sample per line and key.
+_TALLIES = {
+    "calls_started": ("careline_voice_calls_started", "direction", "Calls started"),
+    "calls_ended": ("careline_voice_calls_ended", "reason", "Calls ended, by reason"),
+    "calls_refused": (
+        "careline_voice_calls_refused",
+        "status",
+        "Incoming calls refused before answering, by SIP status",
+    ),
+}
 
 
 LINES = LineMetrics()
